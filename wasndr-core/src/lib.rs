@@ -3,3 +3,8 @@
 //! Pure protocol code over bytes — binary nodes, JIDs, Noise, Signal, pairing, media crypto, message
 //! building — that takes time and randomness as arguments, and the async `Client` shell that drives it
 //! over a WebSocket and a pluggable `Store`.
+
+pub mod crypto;
+mod error;
+
+pub use error::{Error, Result};

@@ -1,0 +1,112 @@
+use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// SHA-256 of the concatenation of `parts`, without building it.
+pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// HMAC-SHA256 of `data` under `key` (any key length).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac_sha256_parts(key, &[data])
+}
+
+/// HMAC-SHA256 of the concatenation of `parts` under `key`.
+pub fn hmac_sha256_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC accepts keys of every length, so construction cannot fail.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// HKDF-SHA256 (RFC 5869) filling `out`. An empty `salt` means the RFC's default (zeros), which is what
+/// every caller in this protocol that passes "no salt" expects.
+pub fn hkdf_sha256_into(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    let salt = if salt.is_empty() { None } else { Some(salt) };
+    Hkdf::<Sha256>::new(salt, ikm)
+        .expand(info, out)
+        .map_err(|_| Error::InvalidArgument("HKDF-SHA256 output longer than 8160 bytes"))
+}
+
+/// HKDF-SHA256 producing `N` bytes; `N` is a compile-time size well under the HKDF limit.
+pub fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; N] {
+    const { assert!(N <= 255 * 32, "HKDF-SHA256 output is limited to 8160 bytes") };
+    let mut out = [0u8; N];
+    // The size check above makes expansion infallible.
+    let _ = hkdf_sha256_into(salt, ikm, info, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 5869 test case 1.
+    #[test]
+    fn hkdf_rfc5869_case1() {
+        let ikm = [0x0bu8; 22];
+        let salt = hex::decode("000102030405060708090a0b0c").unwrap();
+        let info = hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap();
+        let okm: [u8; 42] = hkdf_sha256(&salt, &ikm, &info);
+        assert_eq!(
+            hex::encode(okm),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+        );
+    }
+
+    // RFC 5869 test case 3: zero-length salt and info.
+    #[test]
+    fn hkdf_rfc5869_case3_empty_salt() {
+        let ikm = [0x0bu8; 22];
+        let okm: [u8; 42] = hkdf_sha256(&[], &ikm, &[]);
+        assert_eq!(
+            hex::encode(okm),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+        );
+    }
+
+    // RFC 4231 test case 2.
+    #[test]
+    fn hmac_rfc4231_case2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hmac_sha256_parts(b"Jefe", &[b"what do ya ", b"want for nothing?"]),
+            mac
+        );
+    }
+
+    #[test]
+    fn hkdf_rejects_oversized_output() {
+        let mut out = vec![0u8; 255 * 32 + 1];
+        assert!(hkdf_sha256_into(b"s", b"k", b"i", &mut out).is_err());
+    }
+
+    #[test]
+    fn sha256_known_answer() {
+        assert_eq!(
+            hex::encode(sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256_parts(&[b"a", b"bc"]), sha256(b"abc"));
+    }
+}
