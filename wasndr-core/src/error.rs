@@ -20,6 +20,10 @@ pub enum Error {
     /// A caller asked for an output size a primitive cannot produce.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// A decrypted message plaintext did not end in valid random padding (n bytes, each equal to n,
+    /// with n at least 1): the sender is broken or the plaintext is not a padded `Message`.
+    #[error("invalid message padding: {0}")]
+    InvalidMessagePadding(&'static str),
 }
 
 /// `Result` with [`Error`].

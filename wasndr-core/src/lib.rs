@@ -6,5 +6,6 @@
 
 pub mod crypto;
 mod error;
+pub mod message;
 
 pub use error::{Error, Result};
