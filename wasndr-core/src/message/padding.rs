@@ -5,8 +5,8 @@
 //! inside AES-CBC's own PKCS#7 padding and applies to pairwise and group (`skmsg`) plaintexts with
 //! `v="2"`, never to `v="3"`, newsletter `<plaintext>` nodes or media files.
 //!
-//! The pad length follows WhatsApp Web and Baileys: `(random & 0x0F) + 1`, so 1..=16. whatsmeow draws
-//! 1..=15; both libraries accept either.
+//! The pad length follows Baileys' `writeRandomPadMax16`: `(random & 0x0F) + 1`, so 1..=16, which is
+//! what the golden vectors record. whatsmeow draws 1..=15; both libraries accept either on receipt.
 //!
 //! Receiving is stricter than Baileys, which strips `last byte` bytes without looking at them: like
 //! whatsmeow, every pad byte must equal the pad length, and unlike both libraries a zero pad length is
