@@ -6,5 +6,9 @@
 
 pub mod crypto;
 mod error;
+pub mod noise;
 
 pub use error::{Error, Result};
+/// The RNG traits this crate's APIs take (`CryptoRng`), so callers need not depend on `rand_core`
+/// themselves.
+pub use rand_core;
