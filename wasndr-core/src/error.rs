@@ -4,6 +4,8 @@
 //! refused) from what the caller did wrong (bad arguments: nothing was sent). Each protocol area adds its
 //! variants here, so callers match on one enum.
 
+use crate::noise::{CertRole, HandshakeMessageKind};
+
 /// Every failure `wasndr-core` reports.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -24,6 +26,127 @@ pub enum Error {
     /// with n at least 1): the sender is broken or the plaintext is not a padded `Message`.
     #[error("invalid message padding: {0}")]
     InvalidMessagePadding(&'static str),
+
+    // Connection header and framing (transport guide A.2, A.3).
+    /// The client's first bytes are not the connection header `57 41 06 03`, optionally preceded by an
+    /// `ED 00 01` edge-routing prefix.
+    #[error(
+        "unsupported connection header {received:02x?} (expected 57 41 06 03, optionally after an ED 00 01 edge-routing prefix)"
+    )]
+    UnsupportedConnectionHeader {
+        /// The four bytes that came where a header was expected.
+        received: [u8; 4],
+    },
+    /// A frame payload longer than its 3-byte length prefix can express was handed in to be sent.
+    #[error("frame payload of {len} bytes exceeds the maximum of 16777215 bytes")]
+    FrameTooLarge {
+        /// The payload length asked for.
+        len: usize,
+    },
+
+    // Noise handshake (transport guide A.4).
+    /// The peer sent a handshake message other than the one this handshake state expects.
+    #[error("unexpected Noise handshake message: expected {expected}, received {received}")]
+    UnexpectedHandshakeMessage {
+        /// The message this state waits for.
+        expected: HandshakeMessageKind,
+        /// What the peer sent instead.
+        received: HandshakeMessageKind,
+    },
+    /// A handshake message is not a valid protobuf, or lacks a field, or a field has the wrong length.
+    #[error("malformed Noise handshake message: {0}")]
+    MalformedHandshakeMessage(&'static str),
+    /// A handshake ciphertext failed authentication: it was tampered with, or the peers disagree on
+    /// the transcript or keys.
+    #[error("Noise handshake decryption failed: {0}")]
+    HandshakeDecryptFailed(&'static str),
+    /// An X25519 agreement produced the all-zero secret: the peer sent a low-order point.
+    #[error("X25519 agreement with the {0} gave the all-zero secret (low-order point)")]
+    LowOrderPublicKey(&'static str),
+
+    // Server certificate chain (transport guide A.5), in the order the checks run.
+    /// The decrypted ServerHello payload is not a `CertChain` protobuf.
+    #[error("certificate chain is not a valid CertChain protobuf")]
+    CertChainMalformed,
+    /// A certificate, or its details or signature, is absent.
+    #[error("{role} certificate is missing its {part}")]
+    CertMissingPart {
+        /// Which certificate.
+        role: CertRole,
+        /// `"certificate"`, `"details"` or `"signature"`.
+        part: &'static str,
+    },
+    /// A certificate signature is not 64 bytes.
+    #[error("{role} certificate signature is {len} bytes (expected 64)")]
+    CertSignatureLength {
+        /// Which certificate.
+        role: CertRole,
+        /// The length received.
+        len: usize,
+    },
+    /// A certificate signature does not verify under its issuer's key.
+    #[error("{role} certificate signature does not verify under its issuer's key")]
+    CertSignatureInvalid {
+        /// Which certificate.
+        role: CertRole,
+    },
+    /// Signed certificate details are not a valid `Details` protobuf.
+    #[error("{role} certificate details are not a valid Details protobuf")]
+    CertDetailsMalformed {
+        /// Which certificate.
+        role: CertRole,
+    },
+    /// A certificate names an issuer serial other than its issuer's serial.
+    #[error("{role} certificate issuer serial is {found} (expected {expected})")]
+    CertIssuerSerial {
+        /// Which certificate.
+        role: CertRole,
+        /// The issuer's serial.
+        expected: u32,
+        /// The serial the certificate names.
+        found: u32,
+    },
+    /// The intermediate certificate's key is not a 32-byte Curve25519 key.
+    #[error("intermediate certificate key is {len} bytes (expected 32)")]
+    CertKeyLength {
+        /// The length received.
+        len: usize,
+    },
+    /// A certificate's validity starts after `now`.
+    #[error("{role} certificate is not valid before {not_before} (now is {now})")]
+    CertNotYetValid {
+        /// Which certificate.
+        role: CertRole,
+        /// Start of validity, unix seconds.
+        not_before: u64,
+        /// The time checked, unix seconds.
+        now: u64,
+    },
+    /// A certificate's validity ended before `now`.
+    #[error("{role} certificate expired at {not_after} (now is {now})")]
+    CertExpired {
+        /// Which certificate.
+        role: CertRole,
+        /// End of validity, unix seconds.
+        not_after: u64,
+        /// The time checked, unix seconds.
+        now: u64,
+    },
+    /// The leaf certificate certifies a key other than the static key the server used in the handshake.
+    #[error("leaf certificate key does not match the server's static key")]
+    CertLeafKeyMismatch,
+
+    // Noise transport (transport guide A.6).
+    /// A transport frame failed authentication under the expected counter: tampered, replayed, skipped
+    /// or reordered. The connection must be closed.
+    #[error("transport frame {counter} failed to decrypt")]
+    TransportDecryptFailed {
+        /// The receive counter the frame was checked against.
+        counter: u32,
+    },
+    /// 2^32 frames have used this direction's counter; another would reuse a nonce.
+    #[error("transport counter exhausted: 2^32 frames already used this direction")]
+    TransportCounterExhausted,
 }
 
 /// `Result` with [`Error`].

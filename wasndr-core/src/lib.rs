@@ -7,5 +7,9 @@
 pub mod crypto;
 mod error;
 pub mod message;
+pub mod noise;
 
 pub use error::{Error, Result};
+/// The RNG traits this crate's APIs take (`CryptoRng`), so callers need not depend on `rand_core`
+/// themselves.
+pub use rand_core;

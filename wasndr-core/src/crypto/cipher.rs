@@ -53,6 +53,49 @@ impl Aes256Gcm {
     }
 }
 
+impl Aes256Gcm {
+    /// Encrypts `data` in place and returns the tag instead of appending it, for callers that lay out
+    /// their own buffers (the Noise transport writes the tag right after the ciphertext of a frame).
+    pub fn encrypt_in_place_detached(&self, iv: &[u8; 12], aad: &[u8], data: &mut [u8]) -> [u8; GCM_TAG_LEN] {
+        // Encryption only fails for messages longer than GCM's 64 GiB bound, which no frame can reach.
+        self.0
+            .encrypt_inout_detached(iv.into(), aad, data.into())
+            .map(Into::into)
+            .unwrap_or_default()
+    }
+
+    /// Checks `tag` over `data` and, only if it matches, decrypts `data` in place.
+    pub fn decrypt_in_place_detached(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; GCM_TAG_LEN],
+    ) -> Result<()> {
+        self.0
+            .decrypt_inout_detached(iv.into(), aad, data.into(), tag.into())
+            .map_err(|_| Error::DecryptFailed("AES-GCM authentication tag mismatch"))
+    }
+
+    /// Checks `tag` over `ciphertext` and, only if it matches, writes the plaintext into `out` (which must
+    /// have the ciphertext's length). One pass: the ciphertext is never copied first.
+    pub fn decrypt_detached_into(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8; GCM_TAG_LEN],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let buffer = aes_gcm::aead::inout::InOutBuf::new(ciphertext, out).map_err(|_| {
+            Error::InvalidArgument("AES-GCM output buffer length differs from the ciphertext")
+        })?;
+        self.0
+            .decrypt_inout_detached(iv.into(), aad, buffer, tag.into())
+            .map_err(|_| Error::DecryptFailed("AES-GCM authentication tag mismatch"))
+    }
+}
+
 impl fmt::Debug for Aes256Gcm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Aes256Gcm(<redacted>)")
@@ -132,6 +175,54 @@ mod tests {
         assert!(aes256_gcm_decrypt(&key, &iv, b"aaD", &ct).is_err());
         assert!(aes256_gcm_decrypt(&key, &[3u8; 12], b"aad", &ct).is_err());
         assert!(aes256_gcm_decrypt(&key, &iv, b"aad", &ct[..15]).is_err());
+    }
+
+    #[test]
+    fn gcm_detached_forms_agree_with_appended_tag() {
+        let key = [9u8; 32];
+        let iv = [4u8; 12];
+        let cipher = Aes256Gcm::new(&key);
+        let appended = aes256_gcm_encrypt(&key, &iv, b"ad", b"detached plaintext");
+
+        let mut data = b"detached plaintext".to_vec();
+        let tag = cipher.encrypt_in_place_detached(&iv, b"ad", &mut data);
+        assert_eq!([data.as_slice(), &tag].concat(), appended);
+
+        let mut out = vec![0u8; data.len()];
+        cipher
+            .decrypt_detached_into(&iv, b"ad", &data, &tag, &mut out)
+            .unwrap();
+        assert_eq!(out, b"detached plaintext");
+        assert!(
+            cipher
+                .decrypt_detached_into(&iv, b"ad", &data, &tag, &mut out[1..])
+                .is_err()
+        );
+
+        let mut bad_tag = tag;
+        bad_tag[0] ^= 1;
+        let mut untouched = vec![0u8; data.len()];
+        assert!(
+            cipher
+                .decrypt_detached_into(&iv, b"ad", &data, &bad_tag, &mut untouched)
+                .is_err()
+        );
+        assert_eq!(
+            untouched,
+            vec![0u8; data.len()],
+            "no plaintext is released on a bad tag"
+        );
+
+        let mut in_place = data.clone();
+        assert!(
+            cipher
+                .decrypt_in_place_detached(&iv, b"ad", &mut in_place, &bad_tag)
+                .is_err()
+        );
+        cipher
+            .decrypt_in_place_detached(&iv, b"ad", &mut in_place, &tag)
+            .unwrap();
+        assert_eq!(in_place, b"detached plaintext");
     }
 
     // NIST SP 800-38A F.2.5 (CBC-AES256.Encrypt), first block; PKCS#7 adds a full padding block.
