@@ -6,5 +6,7 @@
 
 pub mod crypto;
 mod error;
+pub mod signal;
+pub mod store;
 
 pub use error::{Error, Result};

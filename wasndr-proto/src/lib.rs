@@ -17,3 +17,14 @@ pub mod handshake {
 pub mod cert {
     include!(concat!(env!("OUT_DIR"), "/wa.cert.rs"));
 }
+
+/// Signal protocol wire messages (`WhisperMessage`, `PreKeyWhisperMessage`, `SenderKeyMessage`,
+/// `SenderKeyDistributionMessage`) and, in [`signal::record`], wasndr's own persisted Signal records.
+pub mod signal {
+    include!(concat!(env!("OUT_DIR"), "/wa.signal.rs"));
+
+    /// wasndr's versioned storage format for sessions, sender keys, prekeys and identity keys.
+    pub mod record {
+        include!(concat!(env!("OUT_DIR"), "/wa.signal.record.rs"));
+    }
+}
