@@ -54,7 +54,11 @@ impl SenderKeyName {
 /// `group::name::device`, the form Baileys keys its sender-key store with.
 impl fmt::Display for SenderKeyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}::{}::{}", self.group_id, self.sender.name, self.sender.device_id)
+        write!(
+            f,
+            "{}::{}::{}",
+            self.group_id, self.sender.name, self.sender.device_id
+        )
     }
 }
 

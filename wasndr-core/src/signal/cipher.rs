@@ -12,7 +12,9 @@ use rand_core::CryptoRng;
 use super::group::{self, SenderKeyRecord};
 use super::session::{self, CiphertextMessage, LocalIdentity, PreKeys};
 use super::wire::{PreKeySignalMessage, SenderKeyDistributionMessage, SenderKeyMessage, SignalMessage};
-use super::{PreKeyBundle, PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, generate_prekeys};
+use super::{
+    PreKeyBundle, PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
+};
 use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
 use crate::store::{IdentityKeyStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore};
@@ -121,7 +123,9 @@ where
     let first_seen = check_trust(store, address, &decrypted.sender_identity).await?;
     store.store_session(address, &decrypted.record).await?;
     if first_seen {
-        store.save_remote_identity(address, &decrypted.sender_identity).await?;
+        store
+            .save_remote_identity(address, &decrypted.sender_identity)
+            .await?;
     }
     Ok(decrypted.plaintext)
 }
@@ -258,10 +262,9 @@ where
     S: SenderKeyStore + ?Sized,
     R: CryptoRng + ?Sized,
 {
-    let record: SenderKeyRecord = store
-        .load_sender_key(name)
-        .await?
-        .ok_or(Error::NoSession("no own sender key; create a distribution message first"))?;
+    let record: SenderKeyRecord = store.load_sender_key(name).await?.ok_or(Error::NoSession(
+        "no own sender key; create a distribution message first",
+    ))?;
     let encrypted = group::encrypt(&record, plaintext, rng)?;
     store.store_sender_key(name, &encrypted.record).await?;
     Ok(encrypted.message)
@@ -273,12 +276,9 @@ where
     S: SenderKeyStore + ?Sized,
 {
     let message = SenderKeyMessage::parse(ciphertext)?;
-    let record = store
-        .load_sender_key(name)
-        .await?
-        .ok_or(Error::NoSenderKey {
-            key_id: message.key_id,
-        })?;
+    let record = store.load_sender_key(name).await?.ok_or(Error::NoSenderKey {
+        key_id: message.key_id,
+    })?;
     let decrypted = group::decrypt(&record, &message)?;
     store.store_sender_key(name, &decrypted.record).await?;
     Ok(decrypted.plaintext)

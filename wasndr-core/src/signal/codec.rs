@@ -78,4 +78,3 @@ pub(crate) fn decode_skipped(keys: Vec<pb::SkippedKey>) -> Result<VecDeque<Skipp
         })
         .collect()
 }
-

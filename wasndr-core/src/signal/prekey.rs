@@ -48,7 +48,8 @@ impl PreKeyRecord {
 
     /// Parses what [`PreKeyRecord::to_bytes`] wrote.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let record = pb::PreKey::decode(bytes).map_err(|_| StoreError::corrupt("prekey", "not a protobuf"))?;
+        let record =
+            pb::PreKey::decode(bytes).map_err(|_| StoreError::corrupt("prekey", "not a protobuf"))?;
         check_version(record.version)?;
         Ok(Self {
             id: required(record.id, "prekey id")?,
@@ -226,7 +227,11 @@ mod tests {
         let mut rng = rand::rng();
         let identity = IdentityKeyPair::generate(&mut rng);
         let spk = SignedPreKeyRecord::generate(&identity, 1, 1_000, &mut rng).unwrap();
-        assert!(identity.public().verify(&spk.key_pair.public.serialize(), &spk.signature));
+        assert!(
+            identity
+                .public()
+                .verify(&spk.key_pair.public.serialize(), &spk.signature)
+        );
         assert!(!spk.is_due_for_rotation(1_000 + 99, 100));
         assert!(spk.is_due_for_rotation(1_000 + 100, 100));
         let next = spk.rotate(&identity, 2_000, &mut rng).unwrap();

@@ -45,8 +45,11 @@ pub trait SessionStore: Send + Sync {
     async fn load_session(&self, address: &ProtocolAddress) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Stores `record` for `address`, replacing the previous one.
-    async fn store_session(&self, address: &ProtocolAddress, record: &SessionRecord)
-    -> Result<(), StoreError>;
+    async fn store_session(
+        &self,
+        address: &ProtocolAddress,
+        record: &SessionRecord,
+    ) -> Result<(), StoreError>;
 
     /// Deletes the record for `address`.
     async fn delete_session(&self, address: &ProtocolAddress) -> Result<(), StoreError>;
@@ -98,8 +101,11 @@ pub trait SenderKeyStore: Send + Sync {
     async fn load_sender_key(&self, name: &SenderKeyName) -> Result<Option<SenderKeyRecord>, StoreError>;
 
     /// Stores `record` for `name`, replacing the previous one.
-    async fn store_sender_key(&self, name: &SenderKeyName, record: &SenderKeyRecord)
-    -> Result<(), StoreError>;
+    async fn store_sender_key(
+        &self,
+        name: &SenderKeyName,
+        record: &SenderKeyRecord,
+    ) -> Result<(), StoreError>;
 
     /// Deletes the record for `name` (ours, to force a new key on the next group send).
     async fn delete_sender_key(&self, name: &SenderKeyName) -> Result<(), StoreError>;
@@ -107,7 +113,10 @@ pub trait SenderKeyStore: Send + Sync {
 
 /// Everything the Signal protocol stores. Implemented for every type that implements the five parts;
 /// the future full `Store` has this as a supertrait.
-pub trait SignalStore: IdentityKeyStore + SessionStore + PreKeyStore + SignedPreKeyStore + SenderKeyStore {}
+pub trait SignalStore:
+    IdentityKeyStore + SessionStore + PreKeyStore + SignedPreKeyStore + SenderKeyStore
+{
+}
 
 impl<T> SignalStore for T where
     T: IdentityKeyStore + SessionStore + PreKeyStore + SignedPreKeyStore + SenderKeyStore + ?Sized

@@ -4,12 +4,12 @@ use wasndr_proto::Message as _;
 use wasndr_proto::signal::record as pb;
 
 use super::{SenderKeyRecord, SenderKeyState};
+use crate::crypto::PrivateKey;
 use crate::error::Result;
 use crate::signal::codec::{
     RECORD_VERSION, check_version, decode_chain, decode_skipped, encode_chain, encode_skipped, key32,
     public_key,
 };
-use crate::crypto::PrivateKey;
 use crate::store::StoreError;
 
 impl SenderKeyRecord {

@@ -115,10 +115,9 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<GroupEncrypted> {
     let mut record = record.clone();
-    let state = record
-        .states
-        .first_mut()
-        .ok_or(Error::NoSession("no own sender key; create a distribution message first"))?;
+    let state = record.states.first_mut().ok_or(Error::NoSession(
+        "no own sender key; create a distribution message first",
+    ))?;
     let signing = state
         .signing_private
         .as_ref()

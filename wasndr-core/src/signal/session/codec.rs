@@ -10,8 +10,8 @@ use super::{SESSION_VERSION, SessionRecord, SessionState};
 use crate::crypto::KeyPair;
 use crate::error::Result;
 use crate::signal::codec::{
-    RECORD_VERSION, check_version, decode_chain, decode_skipped, encode_chain, encode_skipped, key32, private_key,
-    public_key, required,
+    RECORD_VERSION, check_version, decode_chain, decode_skipped, encode_chain, encode_skipped, key32,
+    private_key, public_key, required,
 };
 use crate::store::StoreError;
 
@@ -33,7 +33,13 @@ impl SessionRecord {
         check_version(record.version)?;
         Ok(Self {
             current: record.current.map(decode_state).transpose()?,
-            previous: Arc::new(record.previous.into_iter().map(decode_state).collect::<Result<_>>()?),
+            previous: Arc::new(
+                record
+                    .previous
+                    .into_iter()
+                    .map(decode_state)
+                    .collect::<Result<_>>()?,
+            ),
         })
     }
 }

@@ -42,14 +42,6 @@ impl CiphertextMessage {
         }
     }
 
-    /// libsignal's message type number: 2 (whisper) or 3 (prekey).
-    pub fn message_type(&self) -> u8 {
-        match self {
-            Self::Signal(_) => 2,
-            Self::PreKey(_) => 3,
-        }
-    }
-
     /// The wire bytes.
     pub fn serialized(&self) -> &[u8] {
         match self {
@@ -196,7 +188,9 @@ pub fn decrypt_prekey_message<R: CryptoRng + ?Sized>(
         }
         .ok_or(Error::NoSession("session vanished"))?;
         if state.remote_identity != message.identity_key {
-            return Err(Error::InvalidMessage("prekey message identity differs from its session's"));
+            return Err(Error::InvalidMessage(
+                "prekey message identity differs from its session's",
+            ));
         }
         let plaintext = state.decrypt(&message.message, rng)?;
         return Ok(Decrypted {

@@ -268,7 +268,9 @@ fn advance_to(chain: &ChainKey, counter: u32) -> Result<([u8; 32], ChainKey, Vec
         counter,
         chain_index: chain.index,
     };
-    let ahead = counter.checked_sub(chain.index).ok_or(Error::DuplicateMessage { counter })?;
+    let ahead = counter
+        .checked_sub(chain.index)
+        .ok_or(Error::DuplicateMessage { counter })?;
     if ahead > MAX_FUTURE_MESSAGES {
         return Err(too_far);
     }

@@ -31,16 +31,21 @@ impl SenderKeyDistributionMessage {
             .chain_key
             .as_deref()
             .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .ok_or(Error::InvalidMessage("SenderKeyDistributionMessage chainKey is not 32 bytes"))?;
+            .ok_or(Error::InvalidMessage(
+                "SenderKeyDistributionMessage chainKey is not 32 bytes",
+            ))?;
         Ok(Self {
             key_id: proto
                 .id
                 .ok_or(Error::InvalidMessage("SenderKeyDistributionMessage without id"))?,
-            iteration: proto
-                .iteration
-                .ok_or(Error::InvalidMessage("SenderKeyDistributionMessage without iteration"))?,
+            iteration: proto.iteration.ok_or(Error::InvalidMessage(
+                "SenderKeyDistributionMessage without iteration",
+            ))?,
             chain_key,
-            signing_key: key_field(proto.signing_key.as_deref(), "SenderKeyDistributionMessage signingKey")?,
+            signing_key: key_field(
+                proto.signing_key.as_deref(),
+                "SenderKeyDistributionMessage signingKey",
+            )?,
             serialized: bytes.to_vec(),
         })
     }

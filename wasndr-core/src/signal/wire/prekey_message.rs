@@ -36,13 +36,13 @@ impl PreKeySignalMessage {
             .as_deref()
             .ok_or(Error::InvalidMessage("PreKeyWhisperMessage without message"))?;
         Ok(Self {
-            registration_id: proto
-                .registration_id
-                .ok_or(Error::InvalidMessage("PreKeyWhisperMessage without registrationId"))?,
+            registration_id: proto.registration_id.ok_or(Error::InvalidMessage(
+                "PreKeyWhisperMessage without registrationId",
+            ))?,
             prekey_id: proto.pre_key_id.filter(|&id| id != 0),
-            signed_prekey_id: proto
-                .signed_pre_key_id
-                .ok_or(Error::InvalidMessage("PreKeyWhisperMessage without signedPreKeyId"))?,
+            signed_prekey_id: proto.signed_pre_key_id.ok_or(Error::InvalidMessage(
+                "PreKeyWhisperMessage without signedPreKeyId",
+            ))?,
             base_key: key_field(proto.base_key.as_deref(), "PreKeyWhisperMessage baseKey")?,
             identity_key: key_field(proto.identity_key.as_deref(), "PreKeyWhisperMessage identityKey")?,
             message: SignalMessage::parse(message)?,
@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(parsed.prekey_id, None);
         // Every truncation is an error, never a panic.
         for len in 0..message.serialized().len() {
-            assert!(PreKeySignalMessage::parse(&message.serialized()[..len]).is_err(), "{len}");
+            assert!(
+                PreKeySignalMessage::parse(&message.serialized()[..len]).is_err(),
+                "{len}"
+            );
         }
         assert_eq!(
             PreKeySignalMessage::parse(&[0x43, 0x08, 0x01]),

@@ -25,11 +25,15 @@ impl SenderKeyMessage {
         let proto_len = rest
             .len()
             .checked_sub(SIGNATURE_LEN)
-            .ok_or(Error::InvalidMessage("SenderKeyMessage shorter than its signature"))?;
+            .ok_or(Error::InvalidMessage(
+                "SenderKeyMessage shorter than its signature",
+            ))?;
         let proto = Proto::decode(&rest[..proto_len])
             .map_err(|_| Error::InvalidMessage("SenderKeyMessage is not valid protobuf"))?;
         Ok(Self {
-            key_id: proto.id.ok_or(Error::InvalidMessage("SenderKeyMessage without id"))?,
+            key_id: proto
+                .id
+                .ok_or(Error::InvalidMessage("SenderKeyMessage without id"))?,
             iteration: proto
                 .iteration
                 .ok_or(Error::InvalidMessage("SenderKeyMessage without iteration"))?,

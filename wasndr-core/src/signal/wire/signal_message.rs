@@ -138,9 +138,21 @@ mod tests {
 
     #[test]
     fn malformed_inputs_are_errors() {
-        assert_eq!(SignalMessage::parse(&[]), Err(Error::InvalidMessage("empty message")));
-        assert_eq!(SignalMessage::parse(&[0x23, 0, 0]), Err(Error::InvalidVersion(0x23)));
-        assert!(matches!(SignalMessage::parse(&[0x33, 1, 2]), Err(Error::InvalidMessage(_))));
-        assert!(matches!(SignalMessage::parse(&[0x33; 40]), Err(Error::InvalidMessage(_))));
+        assert_eq!(
+            SignalMessage::parse(&[]),
+            Err(Error::InvalidMessage("empty message"))
+        );
+        assert_eq!(
+            SignalMessage::parse(&[0x23, 0, 0]),
+            Err(Error::InvalidVersion(0x23))
+        );
+        assert!(matches!(
+            SignalMessage::parse(&[0x33, 1, 2]),
+            Err(Error::InvalidMessage(_))
+        ));
+        assert!(matches!(
+            SignalMessage::parse(&[0x33; 40]),
+            Err(Error::InvalidMessage(_))
+        ));
     }
 }
