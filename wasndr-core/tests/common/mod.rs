@@ -1,6 +1,8 @@
 //! Helpers shared by the Signal integration tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod peer;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::PathBuf;
