@@ -224,6 +224,33 @@ fn converse(rust: &mut Peer, node: &mut NodePeer) {
         let from_rust = rust_encrypt(rust, b"cross r");
         assert_eq!(node.decrypt(RUST, &from_rust).unwrap(), b"cross r");
         assert_eq!(rust_decrypt(rust, &from_node).unwrap(), b"cross n");
+
+        // A message overtaken by the next ratchet turn. libsignal-node closes the old receiving chain
+        // when the new one appears, keeping only keys up to the previousCounter we send: a wrong value
+        // loses `late`. Strict alternation first, so every message below carries a new ratchet key.
+        for _ in 0..2 {
+            let ping = rust_encrypt(rust, b"ping");
+            assert_eq!(node.decrypt(RUST, &ping).unwrap(), b"ping");
+            let pong = node.encrypt(RUST, b"pong");
+            assert_eq!(rust_decrypt(rust, &pong).unwrap(), b"pong");
+        }
+        let first = rust_encrypt(rust, b"first r");
+        assert_eq!(node.decrypt(RUST, &first).unwrap(), b"first r");
+        let late = rust_encrypt(rust, b"late r");
+        let turn = node.encrypt(RUST, b"turn n");
+        assert_eq!(rust_decrypt(rust, &turn).unwrap(), b"turn n");
+        let next = rust_encrypt(rust, b"next r");
+        assert_eq!(node.decrypt(RUST, &next).unwrap(), b"next r");
+        assert_eq!(node.decrypt(RUST, &late).unwrap(), b"late r");
+        // The same the other way round (we keep old chains' keys, so this is the easy direction).
+        let first = node.encrypt(RUST, b"first n");
+        assert_eq!(rust_decrypt(rust, &first).unwrap(), b"first n");
+        let late = node.encrypt(RUST, b"late n");
+        let turn = rust_encrypt(rust, b"turn r");
+        assert_eq!(node.decrypt(RUST, &turn).unwrap(), b"turn r");
+        let next = node.encrypt(RUST, b"next n");
+        assert_eq!(rust_decrypt(rust, &next).unwrap(), b"next n");
+        assert_eq!(rust_decrypt(rust, &late).unwrap(), b"late n");
     }
 }
 
