@@ -24,12 +24,16 @@ pub enum Error {
     /// A caller asked for an output size a primitive cannot produce.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// A decrypted message plaintext did not end in valid random padding (n bytes, each equal to n,
+    /// with n at least 1): the sender is broken or the plaintext is not a padded `Message`.
+    #[error("invalid message padding: {0}")]
+    InvalidMessagePadding(&'static str),
 
     // --- Signal (peer input) ---
     /// A Signal message, bundle or distribution message is malformed: truncated, not protobuf, a
     /// required field missing or a key of the wrong shape.
     #[error("invalid Signal message: {0}")]
-    InvalidMessage(&'static str),
+    InvalidSignalMessage(&'static str),
     /// A Signal message's version byte is not v3 (`0x33`).
     #[error("unsupported Signal message version byte {0:#04x}")]
     InvalidVersion(u8),

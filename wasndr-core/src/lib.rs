@@ -6,6 +6,7 @@
 
 pub mod crypto;
 mod error;
+pub mod message;
 pub mod signal;
 pub mod store;
 

@@ -47,14 +47,14 @@ fn bad_mac_is_rejected_and_the_genuine_message_still_decrypts() {
         let mut bad = b2.clone();
         bad.1[index] ^= 0x01;
         rejected(&mut alice, &bob, bad, |e| {
-            matches!(e, Error::BadMac | Error::InvalidMessage(_))
+            matches!(e, Error::BadMac | Error::InvalidSignalMessage(_))
         });
     }
     // A whole new chain (flipped ratchet key) fails the MAC too, and draws no key.
     let mut bad = b2.clone();
     bad.1[5] ^= 0x01;
     rejected(&mut alice, &bob, bad, |e| {
-        matches!(e, Error::BadMac | Error::InvalidMessage(_))
+        matches!(e, Error::BadMac | Error::InvalidSignalMessage(_))
     });
     assert_eq!(alice.decrypt(&bob, &b2).unwrap(), b"b2");
 }

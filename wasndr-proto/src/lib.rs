@@ -18,6 +18,36 @@ pub mod cert {
     include!(concat!(env!("OUT_DIR"), "/wa.cert.rs"));
 }
 
+/// `ClientPayload`: the login or registration request carried in the Noise `ClientFinish`.
+pub mod client_payload {
+    include!(concat!(env!("OUT_DIR"), "/wa.client_payload.rs"));
+}
+
+/// Companion registration: `DeviceProps` sent when pairing, `ClientPairingProps` received on success.
+pub mod companion_reg {
+    include!(concat!(env!("OUT_DIR"), "/wa.companion_reg.rs"));
+}
+
+/// ADV device identity: the primary's signed statement that a companion belongs to the account.
+pub mod adv {
+    include!(concat!(env!("OUT_DIR"), "/wa.adv.rs"));
+}
+
+/// Types shared by the message schemas, such as `MessageKey`.
+pub mod common {
+    include!(concat!(env!("OUT_DIR"), "/wa.common.rs"));
+}
+
+/// The end-to-end plaintext `Message` and its content types.
+pub mod e2e {
+    include!(concat!(env!("OUT_DIR"), "/wa.e2e.rs"));
+}
+
+/// `WebMessageInfo`: a message with its key and metadata as stored and history-synced.
+pub mod web {
+    include!(concat!(env!("OUT_DIR"), "/wa.web.rs"));
+}
+
 /// Signal protocol wire messages (`WhisperMessage`, `PreKeyWhisperMessage`, `SenderKeyMessage`,
 /// `SenderKeyDistributionMessage`) and, in [`signal::record`], wasndr's own persisted Signal records.
 pub mod signal {

@@ -99,7 +99,7 @@ where
     match enc_type {
         "msg" => decrypt_message(store, address, ciphertext, rng).await,
         "pkmsg" => decrypt_prekey_message(store, address, ciphertext, rng).await,
-        _ => Err(Error::InvalidMessage("enc type is neither msg nor pkmsg")),
+        _ => Err(Error::InvalidSignalMessage("enc type is neither msg nor pkmsg")),
     }
 }
 

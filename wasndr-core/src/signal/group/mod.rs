@@ -179,7 +179,7 @@ pub fn decrypt(record: &SenderKeyRecord, message: &SenderKeyMessage) -> Result<G
     };
     let keys = SenderMessageKeys::derive(&seed);
     let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
-        .map_err(|_| Error::InvalidMessage("bad padding in a signed group message"))?;
+        .map_err(|_| Error::InvalidSignalMessage("bad padding in a signed group message"))?;
     let mut record = record.clone();
     record.states[index] = updated;
     Ok(GroupDecrypted { record, plaintext })

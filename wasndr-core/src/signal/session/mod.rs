@@ -188,7 +188,7 @@ pub fn decrypt_prekey_message<R: CryptoRng + ?Sized>(
         }
         .ok_or(Error::NoSession("session vanished"))?;
         if state.remote_identity != message.identity_key {
-            return Err(Error::InvalidMessage(
+            return Err(Error::InvalidSignalMessage(
                 "prekey message identity differs from its session's",
             ));
         }

@@ -165,7 +165,7 @@ impl SessionState {
             return Err(Error::BadMac);
         }
         let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
-            .map_err(|_| Error::InvalidMessage("bad padding under a valid MAC"))?;
+            .map_err(|_| Error::InvalidSignalMessage("bad padding under a valid MAC"))?;
         self.commit(source, message, rng);
         Ok(plaintext)
     }

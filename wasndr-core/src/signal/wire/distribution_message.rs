@@ -26,19 +26,19 @@ impl SenderKeyDistributionMessage {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let rest = split_version(bytes)?;
         let proto = Proto::decode(rest)
-            .map_err(|_| Error::InvalidMessage("SenderKeyDistributionMessage is not valid protobuf"))?;
+            .map_err(|_| Error::InvalidSignalMessage("SenderKeyDistributionMessage is not valid protobuf"))?;
         let chain_key = proto
             .chain_key
             .as_deref()
             .and_then(|k| <[u8; 32]>::try_from(k).ok())
-            .ok_or(Error::InvalidMessage(
+            .ok_or(Error::InvalidSignalMessage(
                 "SenderKeyDistributionMessage chainKey is not 32 bytes",
             ))?;
         Ok(Self {
-            key_id: proto
-                .id
-                .ok_or(Error::InvalidMessage("SenderKeyDistributionMessage without id"))?,
-            iteration: proto.iteration.ok_or(Error::InvalidMessage(
+            key_id: proto.id.ok_or(Error::InvalidSignalMessage(
+                "SenderKeyDistributionMessage without id",
+            ))?,
+            iteration: proto.iteration.ok_or(Error::InvalidSignalMessage(
                 "SenderKeyDistributionMessage without iteration",
             ))?,
             chain_key,

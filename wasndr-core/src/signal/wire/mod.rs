@@ -1,6 +1,6 @@
 //! The byte formats of Signal messages as WhatsApp carries them (guide §A.6, §B): a version byte, a
 //! protobuf, and a MAC or signature. Parsing never panics; every malformed input is an
-//! [`Error::InvalidMessage`](crate::Error::InvalidMessage) or
+//! [`Error::InvalidSignalMessage`](crate::Error::InvalidSignalMessage) or
 //! [`Error::InvalidVersion`](crate::Error::InvalidVersion).
 
 mod distribution_message;
@@ -29,7 +29,7 @@ pub const SIGNATURE_LEN: usize = 64;
 /// libraries write exactly that byte.
 fn split_version(bytes: &[u8]) -> Result<&[u8]> {
     match bytes.split_first() {
-        None => Err(Error::InvalidMessage("empty message")),
+        None => Err(Error::InvalidSignalMessage("empty message")),
         Some((&VERSION_BYTE, rest)) => Ok(rest),
         Some((&other, _)) => Err(Error::InvalidVersion(other)),
     }
@@ -37,6 +37,6 @@ fn split_version(bytes: &[u8]) -> Result<&[u8]> {
 
 /// A required 33-byte `0x05`-prefixed key field. 32-byte keys are accepted too, as libsignal-node does.
 fn key_field(bytes: Option<&[u8]>, what: &'static str) -> Result<PublicKey> {
-    let bytes = bytes.ok_or(Error::InvalidMessage(what))?;
-    PublicKey::from_slice(bytes).map_err(|_| Error::InvalidMessage(what))
+    let bytes = bytes.ok_or(Error::InvalidSignalMessage(what))?;
+    PublicKey::from_slice(bytes).map_err(|_| Error::InvalidSignalMessage(what))
 }

@@ -30,17 +30,16 @@ impl PreKeySignalMessage {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let rest = split_version(bytes)?;
         let proto = PreKeyWhisperMessage::decode(rest)
-            .map_err(|_| Error::InvalidMessage("PreKeyWhisperMessage is not valid protobuf"))?;
-        let message = proto
-            .message
-            .as_deref()
-            .ok_or(Error::InvalidMessage("PreKeyWhisperMessage without message"))?;
+            .map_err(|_| Error::InvalidSignalMessage("PreKeyWhisperMessage is not valid protobuf"))?;
+        let message = proto.message.as_deref().ok_or(Error::InvalidSignalMessage(
+            "PreKeyWhisperMessage without message",
+        ))?;
         Ok(Self {
-            registration_id: proto.registration_id.ok_or(Error::InvalidMessage(
+            registration_id: proto.registration_id.ok_or(Error::InvalidSignalMessage(
                 "PreKeyWhisperMessage without registrationId",
             ))?,
             prekey_id: proto.pre_key_id.filter(|&id| id != 0),
-            signed_prekey_id: proto.signed_pre_key_id.ok_or(Error::InvalidMessage(
+            signed_prekey_id: proto.signed_pre_key_id.ok_or(Error::InvalidSignalMessage(
                 "PreKeyWhisperMessage without signedPreKeyId",
             ))?,
             base_key: key_field(proto.base_key.as_deref(), "PreKeyWhisperMessage baseKey")?,

@@ -25,21 +25,21 @@ impl SenderKeyMessage {
         let proto_len = rest
             .len()
             .checked_sub(SIGNATURE_LEN)
-            .ok_or(Error::InvalidMessage(
+            .ok_or(Error::InvalidSignalMessage(
                 "SenderKeyMessage shorter than its signature",
             ))?;
         let proto = Proto::decode(&rest[..proto_len])
-            .map_err(|_| Error::InvalidMessage("SenderKeyMessage is not valid protobuf"))?;
+            .map_err(|_| Error::InvalidSignalMessage("SenderKeyMessage is not valid protobuf"))?;
         Ok(Self {
             key_id: proto
                 .id
-                .ok_or(Error::InvalidMessage("SenderKeyMessage without id"))?,
+                .ok_or(Error::InvalidSignalMessage("SenderKeyMessage without id"))?,
             iteration: proto
                 .iteration
-                .ok_or(Error::InvalidMessage("SenderKeyMessage without iteration"))?,
+                .ok_or(Error::InvalidSignalMessage("SenderKeyMessage without iteration"))?,
             ciphertext: proto
                 .ciphertext
-                .ok_or(Error::InvalidMessage("SenderKeyMessage without ciphertext"))?,
+                .ok_or(Error::InvalidSignalMessage("SenderKeyMessage without ciphertext"))?,
             serialized: bytes.to_vec(),
         })
     }

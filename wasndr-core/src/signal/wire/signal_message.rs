@@ -26,16 +26,16 @@ impl SignalMessage {
         let proto_len = rest
             .len()
             .checked_sub(MAC_LEN)
-            .ok_or(Error::InvalidMessage("SignalMessage shorter than its MAC"))?;
+            .ok_or(Error::InvalidSignalMessage("SignalMessage shorter than its MAC"))?;
         let proto = WhisperMessage::decode(&rest[..proto_len])
-            .map_err(|_| Error::InvalidMessage("WhisperMessage is not valid protobuf"))?;
+            .map_err(|_| Error::InvalidSignalMessage("WhisperMessage is not valid protobuf"))?;
         let ratchet_key = key_field(proto.ratchet_key.as_deref(), "WhisperMessage ratchetKey")?;
         let counter = proto
             .counter
-            .ok_or(Error::InvalidMessage("WhisperMessage without counter"))?;
+            .ok_or(Error::InvalidSignalMessage("WhisperMessage without counter"))?;
         let ciphertext = proto
             .ciphertext
-            .ok_or(Error::InvalidMessage("WhisperMessage without ciphertext"))?;
+            .ok_or(Error::InvalidSignalMessage("WhisperMessage without ciphertext"))?;
         Ok(Self {
             ratchet_key,
             counter,
@@ -140,7 +140,7 @@ mod tests {
     fn malformed_inputs_are_errors() {
         assert_eq!(
             SignalMessage::parse(&[]),
-            Err(Error::InvalidMessage("empty message"))
+            Err(Error::InvalidSignalMessage("empty message"))
         );
         assert_eq!(
             SignalMessage::parse(&[0x23, 0, 0]),
@@ -148,11 +148,11 @@ mod tests {
         );
         assert!(matches!(
             SignalMessage::parse(&[0x33, 1, 2]),
-            Err(Error::InvalidMessage(_))
+            Err(Error::InvalidSignalMessage(_))
         ));
         assert!(matches!(
             SignalMessage::parse(&[0x33; 40]),
-            Err(Error::InvalidMessage(_))
+            Err(Error::InvalidSignalMessage(_))
         ));
     }
 }
