@@ -3,9 +3,10 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::crypto::{hkdf_sha256, hmac_sha256};
+#[cfg(test)]
+use crate::crypto::hmac_sha256;
+use crate::crypto::{HmacSha256Key, hkdf_sha256, hkdf_sha256_zero_salt};
 
-const ZERO_SALT: [u8; 32] = [0u8; 32];
 const MESSAGE_KEY_SEED: [u8; 1] = [0x01];
 const CHAIN_KEY_SEED: [u8; 1] = [0x02];
 
@@ -14,7 +15,7 @@ pub(crate) const DISCONTINUITY: [u8; 32] = [0xff; 32];
 
 /// Root key and first chain key from the X3DH master secret (`0xFF×32 ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4]`).
 pub(crate) fn derive_x3dh(master: &[u8]) -> ([u8; 32], [u8; 32]) {
-    split(hkdf_sha256::<64>(&ZERO_SALT, master, b"WhisperText"))
+    split(hkdf_sha256_zero_salt::<64>(master, b"WhisperText"))
 }
 
 /// One root-key step: `KDF_RK(root, dh)` → (new root key, new chain key).
@@ -44,13 +45,27 @@ impl ChainKey {
         Self { key, index }
     }
 
-    /// The message-key seed for `self.index`: `HMAC(CK, 0x01)`.
+    /// The message-key seed for `self.index`: `HMAC(CK, 0x01)`. The definition [`ChainKey::step`] is
+    /// checked against.
+    #[cfg(test)]
     pub(crate) fn message_key_seed(&self) -> [u8; 32] {
         hmac_sha256(&self.key, &MESSAGE_KEY_SEED)
     }
 
-    /// Moves to the next index: `CK' = HMAC(CK, 0x02)`. The index saturates instead of wrapping; a
-    /// chain that long is refused by the callers' 2000-ahead bound long before.
+    /// The message-key seed for `self.index` (`HMAC(CK, 0x01)`), then moves to the next index
+    /// (`CK' = HMAC(CK, 0x02)`): one key schedule serves both HMACs. The index saturates instead of
+    /// wrapping; a chain that long is refused by the callers' 2000-ahead bound long before.
+    pub(crate) fn step(&mut self) -> [u8; 32] {
+        let key = HmacSha256Key::new(&self.key);
+        let seed = key.mac_parts(&[&MESSAGE_KEY_SEED]);
+        self.key = key.mac_parts(&[&CHAIN_KEY_SEED]);
+        self.index = self.index.saturating_add(1);
+        seed
+    }
+
+    /// Moves to the next index: `CK' = HMAC(CK, 0x02)`. The definition [`ChainKey::step`] is checked
+    /// against.
+    #[cfg(test)]
     pub(crate) fn advance(&mut self) {
         self.key = hmac_sha256(&self.key, &CHAIN_KEY_SEED);
         self.index = self.index.saturating_add(1);
@@ -81,7 +96,7 @@ pub(crate) struct MessageKeys {
 impl MessageKeys {
     /// `HKDF(seed, salt = 0×32, "WhisperMessageKeys", 80)` → cipher key, MAC key, IV.
     pub(crate) fn derive(seed: &[u8; 32]) -> Self {
-        let mut okm = hkdf_sha256::<80>(&ZERO_SALT, seed, b"WhisperMessageKeys");
+        let mut okm = hkdf_sha256_zero_salt::<80>(seed, b"WhisperMessageKeys");
         let mut keys = Self {
             cipher_key: [0u8; 32],
             mac_key: [0u8; 32],
@@ -105,7 +120,7 @@ pub(crate) struct SenderMessageKeys {
 impl SenderMessageKeys {
     /// `HKDF(seed, salt = 0×32, "WhisperGroup", 48)` → IV, cipher key.
     pub(crate) fn derive(seed: &[u8; 32]) -> Self {
-        let mut okm = hkdf_sha256::<48>(&ZERO_SALT, seed, b"WhisperGroup");
+        let mut okm = hkdf_sha256_zero_salt::<48>(seed, b"WhisperGroup");
         let mut keys = Self {
             iv: [0u8; 16],
             cipher_key: [0u8; 32],
@@ -144,7 +159,10 @@ mod tests {
             "82b3e00cd378b833e64c7761e3cacd5fb06d20a34a02583bfa196025ebafcba1"
         );
         assert_eq!(hex::encode(keys.iv), "0f11148a4b7a5ed630eee4d00193bf41");
+        let mut stepped = chain.clone();
+        assert_eq!(stepped.step(), seed);
         chain.advance();
+        assert!(stepped == chain);
         assert_eq!(chain.index, 1);
         assert_eq!(
             hex::encode(chain.key),

@@ -123,13 +123,12 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
         .as_ref()
         .ok_or(Error::InvalidArgument("the newest sender key is not ours"))?;
     let iteration = state.chain.index;
-    let keys = SenderMessageKeys::derive(&state.chain.message_key_seed());
+    let keys = SenderMessageKeys::derive(&state.chain.step());
     let ciphertext = aes256_cbc_encrypt(&keys.cipher_key, &keys.iv, plaintext);
     let mut random = [0u8; 64];
     rng.fill_bytes(&mut random);
     let message = SenderKeyMessage::build(state.key_id, iteration, ciphertext, signing, &random);
     zeroize::Zeroize::zeroize(&mut random);
-    state.chain.advance();
     Ok(GroupEncrypted { record, message })
 }
 
@@ -163,19 +162,14 @@ pub fn decrypt(record: &SenderKeyRecord, message: &SenderKeyMessage) -> Result<G
             });
         }
         while updated.chain.index < iteration {
-            let skipped = SkippedKey {
-                index: updated.chain.index,
-                seed: updated.chain.message_key_seed(),
-            };
-            updated.skipped.push_back(skipped);
-            updated.chain.advance();
+            let index = updated.chain.index;
+            let seed = updated.chain.step();
+            updated.skipped.push_back(SkippedKey { index, seed });
         }
         while updated.skipped.len() > MAX_SENDER_SKIPPED_KEYS {
             updated.skipped.pop_front();
         }
-        let seed = updated.chain.message_key_seed();
-        updated.chain.advance();
-        seed
+        updated.chain.step()
     };
     let keys = SenderMessageKeys::derive(&seed);
     let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)

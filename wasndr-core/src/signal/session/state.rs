@@ -126,8 +126,7 @@ impl SessionState {
             .as_mut()
             .ok_or(Error::NoSession("the session has no sending chain yet"))?;
         let counter = chain.index;
-        let keys = MessageKeys::derive(&chain.message_key_seed());
-        chain.advance();
+        let keys = MessageKeys::derive(&chain.step());
         let ciphertext = aes256_cbc_encrypt(&keys.cipher_key, &keys.iv, plaintext);
         let message = SignalMessage::build(
             &keys.mac_key,
@@ -277,14 +276,13 @@ fn advance_to(chain: &ChainKey, counter: u32) -> Result<([u8; 32], ChainKey, Vec
     let mut chain = chain.clone();
     let mut skipped = Vec::with_capacity(ahead as usize);
     while chain.index < counter {
+        let index = chain.index;
         skipped.push(SkippedKey {
-            index: chain.index,
-            seed: chain.message_key_seed(),
+            index,
+            seed: chain.step(),
         });
-        chain.advance();
     }
-    let seed = chain.message_key_seed();
-    chain.advance();
+    let seed = chain.step();
     Ok((seed, chain, skipped))
 }
 
