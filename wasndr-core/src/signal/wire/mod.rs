@@ -1,7 +1,7 @@
 //! The byte formats of Signal messages as WhatsApp carries them (guide §A.6, §B): a version byte, a
 //! protobuf, and a MAC or signature. Parsing never panics; every malformed input is an
-//! [`Error::InvalidSignalMessage`](crate::Error::InvalidSignalMessage) or
-//! [`Error::InvalidVersion`](crate::Error::InvalidVersion).
+//! [`crate::Error::InvalidSignalMessage`] or
+//! [`crate::Error::InvalidVersion`].
 
 mod distribution_message;
 mod prekey_message;
