@@ -8,6 +8,8 @@ pub mod crypto;
 mod error;
 pub mod message;
 pub mod noise;
+pub mod signal;
+pub mod store;
 
 pub use error::{Error, Result};
 /// The RNG traits this crate's APIs take (`CryptoRng`), so callers need not depend on `rand_core`

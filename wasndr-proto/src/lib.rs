@@ -47,3 +47,14 @@ pub mod e2e {
 pub mod web {
     include!(concat!(env!("OUT_DIR"), "/wa.web.rs"));
 }
+
+/// Signal protocol wire messages (`WhisperMessage`, `PreKeyWhisperMessage`, `SenderKeyMessage`,
+/// `SenderKeyDistributionMessage`) and, in [`signal::record`], wasndr's own persisted Signal records.
+pub mod signal {
+    include!(concat!(env!("OUT_DIR"), "/wa.signal.rs"));
+
+    /// wasndr's versioned storage format for sessions, sender keys, prekeys and identity keys.
+    pub mod record {
+        include!(concat!(env!("OUT_DIR"), "/wa.signal.record.rs"));
+    }
+}

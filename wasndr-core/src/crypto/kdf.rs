@@ -1,4 +1,7 @@
-use hkdf::Hkdf;
+use std::fmt;
+use std::sync::LazyLock;
+
+use hkdf::{Hkdf, HkdfExtract};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -53,6 +56,49 @@ pub fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8;
     out
 }
 
+/// HMAC-SHA256 under one key whose key schedule (the padded key blocks) is computed once, for callers
+/// that MAC several inputs under the same key: a Signal chain step derives two values from one chain
+/// key, and sharing the schedule saves two SHA-256 compressions.
+#[derive(Clone)]
+pub struct HmacSha256Key(HmacSha256);
+
+impl HmacSha256Key {
+    /// Prepares `key` (any length).
+    pub fn new(key: &[u8]) -> Self {
+        // HMAC accepts keys of every length, so construction cannot fail.
+        Self(<HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()))
+    }
+
+    /// HMAC-SHA256 of the concatenation of `parts`.
+    pub fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for HmacSha256Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HmacSha256Key(<redacted>)")
+    }
+}
+
+/// HKDF-SHA256 with the all-zero 32-byte salt (what "no salt" means in RFC 5869 and in every Signal
+/// derivation), producing `N` bytes. The salt's key schedule is computed once per process.
+pub fn hkdf_sha256_zero_salt<const N: usize>(ikm: &[u8], info: &[u8]) -> [u8; N] {
+    const { assert!(N <= 255 * 32, "HKDF-SHA256 output is limited to 8160 bytes") };
+    static ZERO_SALT: LazyLock<HkdfExtract<Sha256>> = LazyLock::new(|| HkdfExtract::new(None));
+    let mut extract = ZERO_SALT.clone();
+    extract.input_ikm(ikm);
+    let (_, hkdf) = extract.finalize();
+    let mut out = [0u8; N];
+    // The size check above makes expansion infallible.
+    let _ = hkdf.expand(info, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +139,22 @@ mod tests {
             hmac_sha256_parts(b"Jefe", &[b"what do ya ", b"want for nothing?"]),
             mac
         );
+    }
+
+    #[test]
+    fn zero_salt_hkdf_and_keyed_hmac_match_the_plain_functions() {
+        let ikm = [7u8; 32];
+        let plain: [u8; 80] = hkdf_sha256(&[0u8; 32], &ikm, b"WhisperMessageKeys");
+        assert_eq!(hkdf_sha256_zero_salt::<80>(&ikm, b"WhisperMessageKeys"), plain);
+        assert_eq!(
+            hkdf_sha256_zero_salt::<80>(&ikm, b"WhisperMessageKeys"),
+            plain,
+            "reusable"
+        );
+        let key = HmacSha256Key::new(b"Jefe");
+        let data: &[&[u8]] = &[b"what do ya ", b"want for nothing?"];
+        assert_eq!(key.mac_parts(data), hmac_sha256_parts(b"Jefe", data));
+        assert_eq!(key.mac_parts(&[b"x"]), hmac_sha256(b"Jefe", b"x"));
     }
 
     #[test]

@@ -13,6 +13,9 @@ pub use cipher::{
     Aes256Gcm, GCM_TAG_LEN, aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_ctr_apply, aes256_gcm_decrypt,
     aes256_gcm_encrypt,
 };
-pub use kdf::{hkdf_sha256, hkdf_sha256_into, hmac_sha256, hmac_sha256_parts, sha256, sha256_parts};
+pub use kdf::{
+    HmacSha256Key, hkdf_sha256, hkdf_sha256_into, hkdf_sha256_zero_salt, hmac_sha256, hmac_sha256_parts,
+    sha256, sha256_parts,
+};
 pub use keys::{KEY_TYPE_DJB, KeyPair, PrivateKey, PublicKey};
 pub use xeddsa::{xeddsa_sign, xeddsa_verify};
