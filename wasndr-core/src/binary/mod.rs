@@ -34,6 +34,7 @@ mod node;
 mod node_ref;
 mod packed;
 mod problem;
+mod reader;
 mod render;
 pub mod tags;
 mod tokens;

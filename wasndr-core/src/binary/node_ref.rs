@@ -1,82 +1,165 @@
 //! The decoded, borrowed form of a node tree.
 //!
 //! Decoding does not build one heap object per node. It fills three flat arrays — nodes, attributes, and
-//! an arena for the strings that had to be unpacked (NIBBLE_8/HEX_8) — and [`NodeRef`] is a copyable
-//! handle (tree, index) into them. A node's children sit next to each other in the node array, so a child
-//! list is a range. Raw strings and byte blobs borrow the input; tokens borrow the static dictionaries.
+//! a text arena — and [`NodeRef`] is a copyable handle (tree, index) into them. A node's children sit next
+//! to each other in the node array, so a child list is a range. Tokens are references into the static
+//! dictionaries; every other string (unpacked NIBBLE_8/HEX_8 text, raw UTF-8) is copied into the arena,
+//! which is validated as UTF-8 once for the whole tree instead of string by string. Byte content borrows
+//! the input.
+//!
+//! The slots are small plain structs (no enums with payloads), so the decoder writes them field by field.
 
 use std::borrow::Cow;
 
 use super::node::{Attr, Content, Node, Value};
+use super::tokens::{DOUBLE_BYTE, SINGLE_BYTE};
 use crate::jid::{Jid, JidRef, Server};
 
-/// Where a decoded string lives.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum StrSlot<'a> {
-    /// A dictionary token (or the empty string).
-    Static(&'static str),
-    /// Raw bytes of the input (validated UTF-8).
-    Input(&'a str),
-    /// Unpacked text in the tree's arena.
-    Arena { start: u32, len: u32 },
+/// A decoded string: a dictionary token, or a range of the arena. One `u64` (low half: arena offset, or
+/// `TOKEN | code` with code = single-byte index or 256 + 256·dict + index; high half: length) so that it
+/// is written with one store and returned in a register.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StrSlot(u64);
+
+impl StrSlot {
+    const TOKEN: u32 = 1 << 31;
+
+    const fn new(start: u32, len: u32) -> StrSlot {
+        StrSlot(start as u64 | ((len as u64) << 32))
+    }
+
+    fn start(self) -> u32 {
+        self.0 as u32
+    }
+
+    fn len(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    /// The empty string (single-byte slot 0 holds `""`).
+    pub(crate) const EMPTY: StrSlot = StrSlot::new(StrSlot::TOKEN, 0);
+
+    #[inline]
+    pub(crate) fn single(index: u8) -> StrSlot {
+        StrSlot::new(StrSlot::TOKEN | u32::from(index), 1)
+    }
+
+    #[inline]
+    pub(crate) fn double(dict: u8, index: u8) -> StrSlot {
+        StrSlot::new(
+            StrSlot::TOKEN | (256 + 256 * u32::from(dict & 3) + u32::from(index)),
+            1,
+        )
+    }
+
+    #[inline]
+    pub(crate) fn arena(start: usize, len: usize) -> StrSlot {
+        StrSlot::new(start as u32, len as u32)
+    }
+
+    /// A range of the input or of the node slots (byte content and child lists, which are never text).
+    #[inline]
+    pub(crate) fn input(start: usize, len: usize) -> StrSlot {
+        StrSlot::new(start as u32, len as u32)
+    }
+
+    /// Whether the string is empty (only token 0 and empty ranges are).
+    #[inline]
+    pub(crate) fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The dictionary token, if this is one.
+    #[inline]
+    pub(crate) fn token(self) -> Option<&'static str> {
+        if self.start() & StrSlot::TOKEN == 0 {
+            return None;
+        }
+        let code = (self.start() & !StrSlot::TOKEN) as usize;
+        Some(if code < 256 {
+            SINGLE_BYTE[code]
+        } else {
+            DOUBLE_BYTE[((code >> 8) - 1) & 3][code & 0xFF]
+        })
+    }
+
+    /// The range, if this is not a token.
+    #[inline]
+    pub(crate) fn range(self) -> Option<std::ops::Range<usize>> {
+        let start = self.start() as usize;
+        (self.start() & StrSlot::TOKEN == 0).then(|| start..start + self.len() as usize)
+    }
 }
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct JidSlot<'a> {
-    pub(crate) user: StrSlot<'a>,
-    pub(crate) server: Server,
+/// [`ValueSlot::kind`] of a string; JIDs use `1 +` their index in [`Server::ALL`].
+pub(crate) const VALUE_STR: u8 = 0;
+
+/// An attribute value or string content: a string (`kind == VALUE_STR`) or a JID whose user is `text`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ValueSlot {
+    pub(crate) text: StrSlot,
+    pub(crate) kind: u8,
     pub(crate) agent: u8,
     pub(crate) device: u16,
     pub(crate) integrator: u16,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ValueSlot<'a> {
-    Str(StrSlot<'a>),
-    Jid(JidSlot<'a>),
+impl ValueSlot {
+    #[inline]
+    pub(crate) fn str(text: StrSlot) -> ValueSlot {
+        ValueSlot {
+            text,
+            kind: VALUE_STR,
+            agent: 0,
+            device: 0,
+            integrator: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn jid(user: StrSlot, server: Server, agent: u8, device: u16, integrator: u16) -> ValueSlot {
+        ValueSlot {
+            text: user,
+            kind: server as u8 + 1,
+            agent,
+            device,
+            integrator,
+        }
+    }
 }
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AttrSlot<'a> {
-    pub(crate) key: StrSlot<'a>,
-    pub(crate) value: ValueSlot<'a>,
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AttrSlot {
+    pub(crate) key: StrSlot,
+    pub(crate) value: ValueSlot,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ContentSlot<'a> {
-    None,
-    Nodes { start: u32, len: u32 },
-    Bytes(&'a [u8]),
-    Value(ValueSlot<'a>),
-}
+/// [`NodeSlot::content_kind`] (0, the default, is no content). Children: `content.text` is the range of node slots.
+pub(crate) const CONTENT_NODES: u8 = 1;
+/// Bytes: `content.text` is the range of the input.
+pub(crate) const CONTENT_BYTES: u8 = 2;
+/// A string or JID in `content`.
+pub(crate) const CONTENT_VALUE: u8 = 3;
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct NodeSlot<'a> {
-    pub(crate) tag: StrSlot<'a>,
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NodeSlot {
+    pub(crate) tag: StrSlot,
     pub(crate) attrs_start: u32,
     pub(crate) attrs_len: u32,
-    pub(crate) content: ContentSlot<'a>,
-}
-
-impl NodeSlot<'_> {
-    /// What a child slot holds between being reserved and being decoded.
-    pub(crate) const RESERVED: NodeSlot<'static> = NodeSlot {
-        tag: StrSlot::Static(""),
-        attrs_start: 0,
-        attrs_len: 0,
-        content: ContentSlot::None,
-    };
+    pub(crate) content: ValueSlot,
+    pub(crate) content_kind: u8,
 }
 
 /// A decoded node tree borrowing the buffer it was decoded from. Get the root with [`Decoded::root`].
 #[derive(Debug)]
 pub struct Decoded<'a> {
-    pub(crate) nodes: Vec<NodeSlot<'a>>,
-    pub(crate) attrs: Vec<AttrSlot<'a>>,
+    pub(crate) input: &'a [u8],
+    pub(crate) nodes: Vec<NodeSlot>,
+    pub(crate) attrs: Vec<AttrSlot>,
     pub(crate) arena: String,
 }
 
-impl<'a> Decoded<'a> {
+impl Decoded<'_> {
     /// The root node.
     pub fn root(&self) -> NodeRef<'_> {
         NodeRef { tree: self, index: 0 }
@@ -92,39 +175,49 @@ impl<'a> Decoded<'a> {
         self.nodes.len()
     }
 
-    fn str(&self, slot: StrSlot<'a>) -> &str {
-        match slot {
-            StrSlot::Static(text) => text,
-            StrSlot::Input(text) => text,
-            // In range and on ASCII boundaries by construction; `get` keeps that a non-panicking fact.
-            StrSlot::Arena { start, len } => self
-                .arena
-                .get(start as usize..(start + len) as usize)
+    fn str(&self, slot: StrSlot) -> &str {
+        match slot.token() {
+            Some(token) => token,
+            // Ranges come from the decoder, inside the arena and on character boundaries; `get` keeps
+            // that a non-panicking fact.
+            None => slot
+                .range()
+                .and_then(|range| self.arena.get(range))
                 .unwrap_or_default(),
         }
     }
 
-    fn cow(&self, slot: StrSlot<'a>) -> Cow<'static, str> {
-        match slot {
-            StrSlot::Static(text) => Cow::Borrowed(text),
-            other => Cow::Owned(self.str(other).to_owned()),
+    fn cow(&self, slot: StrSlot) -> Cow<'static, str> {
+        match slot.token() {
+            Some(token) => Cow::Borrowed(token),
+            None => Cow::Owned(self.str(slot).to_owned()),
         }
     }
 
-    fn jid(&self, slot: JidSlot<'a>) -> JidRef<'_> {
-        JidRef {
-            user: self.str(slot.user),
-            server: slot.server,
-            agent: slot.agent,
-            device: slot.device,
-            integrator: slot.integrator,
+    fn bytes(&self, slot: StrSlot) -> &[u8] {
+        slot.range()
+            .and_then(|range| self.input.get(range))
+            .unwrap_or_default()
+    }
+
+    fn value(&self, slot: ValueSlot) -> ValueRef<'_> {
+        match Server::ALL.get(usize::from(slot.kind).wrapping_sub(1)) {
+            None => ValueRef::Str(self.str(slot.text)),
+            Some(&server) => ValueRef::Jid(JidRef {
+                user: self.str(slot.text),
+                server,
+                agent: slot.agent,
+                device: slot.device,
+                integrator: slot.integrator,
+            }),
         }
     }
 
-    fn value(&self, slot: ValueSlot<'a>) -> ValueRef<'_> {
-        match slot {
-            ValueSlot::Str(text) => ValueRef::Str(self.str(text)),
-            ValueSlot::Jid(jid) => ValueRef::Jid(self.jid(jid)),
+    /// The owned value, keeping tokens borrowed from the dictionaries.
+    fn owned_value(&self, slot: ValueSlot) -> Value {
+        match self.value(slot) {
+            ValueRef::Str(_) => Value::Str(self.cow(slot.text)),
+            ValueRef::Jid(jid) => Value::Jid(jid.to_owned()),
         }
     }
 }
@@ -161,7 +254,7 @@ pub enum ContentRef<'t> {
 }
 
 impl<'t> NodeRef<'t> {
-    fn slot(&self) -> &'t NodeSlot<'t> {
+    fn slot(&self) -> &'t NodeSlot {
         // `index` always comes from the tree itself (root 0 or a child range it recorded).
         &self.tree.nodes[self.index as usize]
     }
@@ -179,7 +272,7 @@ impl<'t> NodeRef<'t> {
             .map(move |attr| (tree.str(attr.key), tree.value(attr.value)))
     }
 
-    fn attr_slots(&self) -> &'t [AttrSlot<'t>] {
+    fn attr_slots(&self) -> &'t [AttrSlot] {
         let slot = self.slot();
         let start = slot.attrs_start as usize;
         self.tree
@@ -222,32 +315,29 @@ impl<'t> NodeRef<'t> {
     /// The content.
     pub fn content(&self) -> ContentRef<'t> {
         let tree = self.tree;
-        match self.slot().content {
-            ContentSlot::None => ContentRef::None,
-            ContentSlot::Nodes { start, len } => ContentRef::Nodes(Children {
-                tree,
-                next: start,
-                end: start + len,
-            }),
-            ContentSlot::Bytes(bytes) => ContentRef::Bytes(bytes),
-            ContentSlot::Value(ValueSlot::Str(text)) => ContentRef::Text(tree.str(text)),
-            ContentSlot::Value(ValueSlot::Jid(jid)) => ContentRef::Jid(tree.jid(jid)),
+        let slot = self.slot();
+        match slot.content_kind {
+            CONTENT_NODES => ContentRef::Nodes(self.children()),
+            CONTENT_BYTES => ContentRef::Bytes(tree.bytes(slot.content.text)),
+            CONTENT_VALUE => match tree.value(slot.content) {
+                ValueRef::Str(text) => ContentRef::Text(text),
+                ValueRef::Jid(jid) => ContentRef::Jid(jid),
+            },
+            _ => ContentRef::None,
         }
     }
 
     /// The child nodes (empty unless the content is a child list).
     pub fn children(&self) -> Children<'t> {
-        match self.slot().content {
-            ContentSlot::Nodes { start, len } => Children {
-                tree: self.tree,
-                next: start,
-                end: start + len,
-            },
-            _ => Children {
-                tree: self.tree,
-                next: 0,
-                end: 0,
-            },
+        let slot = self.slot();
+        let range = match slot.content_kind {
+            CONTENT_NODES => slot.content.text.range().unwrap_or_default(),
+            _ => 0..0,
+        };
+        Children {
+            tree: self.tree,
+            next: range.start as u32,
+            end: range.end as u32,
         }
     }
 
@@ -266,10 +356,8 @@ impl<'t> NodeRef<'t> {
 
     /// The byte content, if the content is bytes.
     pub fn bytes(&self) -> Option<&'t [u8]> {
-        match self.slot().content {
-            ContentSlot::Bytes(bytes) => Some(bytes),
-            _ => None,
-        }
+        let slot = self.slot();
+        (slot.content_kind == CONTENT_BYTES).then(|| self.tree.bytes(slot.content.text))
     }
 
     /// The string content, if the content is a token or packed string.
@@ -280,8 +368,8 @@ impl<'t> NodeRef<'t> {
         }
     }
 
-    /// This node and everything below it as an owned [`Node`]. Tags and keys that were tokens stay
-    /// borrowed from the static dictionaries.
+    /// This node and everything below it as an owned [`Node`]. Tags, keys and values that were tokens
+    /// stay borrowed from the static dictionaries.
     pub fn to_owned(&self) -> Node {
         let tree = self.tree;
         let slot = self.slot();
@@ -290,17 +378,15 @@ impl<'t> NodeRef<'t> {
             .iter()
             .map(|attr| Attr {
                 key: tree.cow(attr.key),
-                value: tree.value(attr.value).to_owned(),
+                value: tree.owned_value(attr.value),
             })
             .collect();
-        let content = match slot.content {
-            ContentSlot::None => Content::None,
-            ContentSlot::Nodes { .. } => {
-                Content::Nodes(self.children().map(|child| child.to_owned()).collect())
-            }
-            ContentSlot::Bytes(bytes) => Content::Bytes(bytes.to_vec()),
-            ContentSlot::Value(ValueSlot::Str(text)) => Content::Text(tree.cow(text)),
-            ContentSlot::Value(ValueSlot::Jid(jid)) => Content::Jid(tree.jid(jid).to_owned()),
+        let content = match self.content() {
+            ContentRef::None => Content::None,
+            ContentRef::Nodes(children) => Content::Nodes(children.map(|child| child.to_owned()).collect()),
+            ContentRef::Bytes(bytes) => Content::Bytes(bytes.to_vec()),
+            ContentRef::Text(_) => Content::Text(tree.cow(slot.content.text)),
+            ContentRef::Jid(jid) => Content::Jid(jid.to_owned()),
         };
         Node {
             tag: tree.cow(slot.tag),

@@ -10,22 +10,23 @@ pub(crate) const PADDING: u8 = 0x81;
 const NIBBLE_ALPHABET: [u8; 16] = *b"0123456789-.\x80\x80\x80\x81";
 const HEX_ALPHABET: [u8; 16] = *b"0123456789ABCDEF";
 
-/// For every byte value, the two characters it unpacks to (or `INVALID`/`PADDING` markers, which have
-/// the high bit set so one OR over a string finds any of them).
-const fn pair_table(alphabet: &[u8; 16]) -> [[u8; 2]; 256] {
-    let mut table = [[0u8; 2]; 256];
+/// For every byte value, the two characters it unpacks to as a little-endian `u16` (first character in
+/// the low byte), or `INVALID`/`PADDING` markers, which have the high bit set so one OR over a string
+/// finds any of them.
+const fn pair_table(alphabet: &[u8; 16]) -> [u16; 256] {
+    let mut table = [0u16; 256];
     let mut byte = 0;
     while byte < 256 {
-        table[byte] = [alphabet[byte >> 4], alphabet[byte & 15]];
+        table[byte] = u16::from_le_bytes([alphabet[byte >> 4], alphabet[byte & 15]]);
         byte += 1;
     }
     table
 }
 
 /// Unpacking table for NIBBLE_8.
-pub(crate) static NIBBLE_PAIRS: [[u8; 2]; 256] = pair_table(&NIBBLE_ALPHABET);
+pub(crate) static NIBBLE_PAIRS: [u16; 256] = pair_table(&NIBBLE_ALPHABET);
 /// Unpacking table for HEX_8.
-pub(crate) static HEX_PAIRS: [[u8; 2]; 256] = pair_table(&HEX_ALPHABET);
+pub(crate) static HEX_PAIRS: [u16; 256] = pair_table(&HEX_ALPHABET);
 
 /// Character classes for the encoder: bit 0 = NIBBLE_8 alphabet, bit 1 = HEX_8 alphabet.
 const CLASS_NIBBLE: u8 = 1;
@@ -97,11 +98,13 @@ pub(crate) fn packing_for(text: &[u8]) -> Option<Packing> {
 pub(crate) fn pack_into(out: &mut Vec<u8>, text: &[u8]) {
     let odd = text.len() % 2;
     out.push(((text.len() / 2 + odd) as u8) | ((odd as u8) << 7));
-    let mut pairs = text.chunks_exact(2);
-    for pair in &mut pairs {
-        out.push((NIBBLE_VALUE[usize::from(pair[0])] << 4) | NIBBLE_VALUE[usize::from(pair[1])]);
-    }
-    if let [last] = pairs.remainder() {
-        out.push((NIBBLE_VALUE[usize::from(*last)] << 4) | 0x0F);
+    let pairs = text.chunks_exact(2);
+    let last = pairs.remainder().first().copied();
+    // An exact-size iterator: `extend` reserves once and writes without per-byte capacity checks.
+    out.extend(
+        pairs.map(|pair| (NIBBLE_VALUE[usize::from(pair[0])] << 4) | NIBBLE_VALUE[usize::from(pair[1])]),
+    );
+    if let Some(last) = last {
+        out.push((NIBBLE_VALUE[usize::from(last)] << 4) | 0x0F);
     }
 }

@@ -7,7 +7,7 @@
 //! `cargo fmt --all`, then run the tests again.
 
 use super::data;
-use super::{BUCKET_BITS, SLOT_BITS, Token, bucket_of, slot_of, token_hash, token_index};
+use super::{BUCKET_BITS, SLOT_BITS, Token, bucket_of, key_words, slot_of, token_hash, token_index};
 
 struct Dictionaries {
     dict_version: u8,
@@ -65,7 +65,7 @@ fn build(keys: &[(String, u16)], seed: u64) -> Option<PerfectHash> {
     let mut buckets: Vec<Vec<(u64, u16)>> = vec![Vec::new(); 1 << BUCKET_BITS];
     let mut hashes: Vec<u64> = keys
         .iter()
-        .map(|(text, _)| token_hash(text.as_bytes(), seed))
+        .map(|(text, _)| token_hash(text.as_bytes(), key_words(text.as_bytes()), seed))
         .collect();
     for ((_, code), hash) in keys.iter().zip(&hashes) {
         buckets[bucket_of(*hash)].push((*hash, *code));
