@@ -11,9 +11,15 @@ use super::tokens::{Token, token_index};
 use crate::error::{Error, Result};
 use crate::jid::{JidRef, Server};
 
+/// Internal result: the problem text alone, which fits in registers (the crate `Error` would be returned
+/// through memory on every string).
+type Step = std::result::Result<(), &'static str>;
+
 /// Encodes `node` as a frame payload: the flags byte `0x00` (uncompressed, what clients always send)
 /// followed by the node.
 pub fn encode(node: &Node) -> Result<Vec<u8>> {
+    // Most stanzas fit; bigger ones grow by doubling. (An exact-size pre-pass over the tree measured
+    // slower than the few reallocations it saves.)
     let mut out = Vec::with_capacity(256);
     encode_into(node, &mut out)?;
     Ok(out)
@@ -28,11 +34,11 @@ pub fn encode_into(node: &Node, out: &mut Vec<u8>) -> Result<()> {
     if result.is_err() {
         out.truncate(start);
     }
-    result
+    result.map_err(Error::UnencodableNode)
 }
 
-fn unencodable<T>(problem: &'static str) -> Result<T> {
-    Err(Error::UnencodableNode(problem))
+fn unencodable(problem: &'static str) -> Step {
+    Err(problem)
 }
 
 struct Encoder<'o> {
@@ -40,7 +46,7 @@ struct Encoder<'o> {
 }
 
 impl Encoder<'_> {
-    fn node(&mut self, node: &Node, depth: usize) -> Result<()> {
+    fn node(&mut self, node: &Node, depth: usize) -> Step {
         if node.tag.is_empty() {
             return unencodable("empty tag");
         }
@@ -93,7 +99,7 @@ impl Encoder<'_> {
 
     /// Length prefix of a raw blob: BINARY_8 below 256, BINARY_20 below 2^20, else BINARY_32.
     #[inline]
-    fn blob_header(&mut self, len: usize) -> Result<()> {
+    fn blob_header(&mut self, len: usize) -> Step {
         if len < 256 {
             self.out.extend_from_slice(&[BINARY_8, len as u8]);
         } else if len < 1 << 20 {
@@ -108,7 +114,7 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    fn blob(&mut self, bytes: &[u8]) -> Result<()> {
+    fn blob(&mut self, bytes: &[u8]) -> Step {
         self.blob_header(bytes.len())?;
         self.out.extend_from_slice(bytes);
         Ok(())
@@ -117,7 +123,7 @@ impl Encoder<'_> {
     /// A string: token, then NIBBLE_8, then HEX_8, then raw bytes (transport guide B.4, without
     /// Baileys' JID guessing).
     #[inline]
-    fn string(&mut self, text: &str) -> Result<()> {
+    fn string(&mut self, text: &str) -> Step {
         match token_index(text) {
             Some(Token::Single(index)) => self.out.push(index),
             Some(Token::Double { dict, index }) => self.out.extend_from_slice(&[DICTIONARY_0 + dict, index]),
@@ -127,7 +133,7 @@ impl Encoder<'_> {
     }
 
     #[inline]
-    fn non_token(&mut self, bytes: &[u8]) -> Result<()> {
+    fn non_token(&mut self, bytes: &[u8]) -> Step {
         match packing_for(bytes) {
             Some(Packing::Nibble) => {
                 self.out.push(NIBBLE_8);
@@ -144,7 +150,7 @@ impl Encoder<'_> {
 
     /// JID tag choice (transport guide B.8): FB_JID for `msgr`, INTEROP_JID for `interop`, AD_JID for
     /// devices (and agents) on `s.whatsapp.net`/`lid` and for every hosted JID, JID_PAIR otherwise.
-    fn jid(&mut self, jid: JidRef<'_>) -> Result<()> {
+    fn jid(&mut self, jid: JidRef<'_>) -> Step {
         let server = jid.server_kind();
         match server {
             Server::Messenger => {
