@@ -4,7 +4,9 @@
 //! refused) from what the caller did wrong (bad arguments: nothing was sent). Each protocol area adds its
 //! variants here, so callers match on one enum.
 
+use crate::binary::DecodeProblem;
 use crate::crypto::PublicKey;
+use crate::jid::PhoneNumberProblem;
 use crate::noise::{CertRole, HandshakeMessageKind};
 use crate::signal::ProtocolAddress;
 use crate::store::StoreError;
@@ -210,6 +212,25 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Peer bytes are not a valid binary node (or frame payload). `offset` counts bytes from the start of
+    /// the buffer handed to the decoder: the frame payload for frame-level problems, the node body (the
+    /// inflated body for compressed frames) for everything else.
+    #[error("malformed binary node at byte {offset}: {problem}")]
+    MalformedNode {
+        /// Where the decoder stood when it gave up.
+        offset: usize,
+        /// What was wrong there.
+        problem: DecodeProblem,
+    },
+    /// A caller-built node cannot be written in the binary format (nothing was encoded).
+    #[error("cannot encode node: {0}")]
+    UnencodableNode(&'static str),
+    /// Text that should be a JID is not one.
+    #[error("invalid JID: {0}")]
+    InvalidJid(&'static str),
+    /// Text that should be an international phone number is not one.
+    #[error("invalid phone number: {0}")]
+    InvalidPhoneNumber(PhoneNumberProblem),
 }
 
 /// `Result` with [`Error`].

@@ -4,8 +4,10 @@
 //! building — that takes time and randomness as arguments, and the async `Client` shell that drives it
 //! over a WebSocket and a pluggable `Store`.
 
+pub mod binary;
 pub mod crypto;
 mod error;
+pub mod jid;
 pub mod message;
 pub mod noise;
 pub mod signal;
