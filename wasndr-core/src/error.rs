@@ -228,6 +228,37 @@ pub enum Error {
     /// Text that should be a JID is not one.
     #[error("invalid JID: {0}")]
     InvalidJid(&'static str),
+    /// A `ClientPayload` is not one, or asks for neither registration nor login, or a registration field
+    /// has the wrong width.
+    #[error("malformed ClientPayload: {0}")]
+    MalformedClientPayload(&'static str),
+    // --- client shell ---
+    /// The client has no connection to send on (not connected, reconnecting, or stopped), or the
+    /// connection ended before the answer came.
+    #[error("not connected")]
+    NotConnected,
+    /// An IQ got no answer within the configured timeout.
+    #[error("request {id} timed out")]
+    RequestTimedOut {
+        /// The stanza id.
+        id: String,
+    },
+    /// The server answered an IQ with `type=error`.
+    #[error("server answered with error {code}: {text}")]
+    IqError {
+        /// The `<error code>`.
+        code: u16,
+        /// The `<error text>`.
+        text: String,
+    },
+    /// The server sent a stanza other than the one this step waits for.
+    #[error("unexpected stanza: expected {expected}, received {received}")]
+    UnexpectedStanza {
+        /// What was expected.
+        expected: &'static str,
+        /// What came (rendered, bytes cut short).
+        received: String,
+    },
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),

@@ -5,9 +5,12 @@
 //! over a WebSocket and a pluggable `Store`.
 
 pub mod binary;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod crypto;
 mod error;
 pub mod jid;
+pub mod login;
 pub mod message;
 pub mod noise;
 pub mod signal;
