@@ -102,7 +102,7 @@ fn the_server_side_parser_reads_baileys_payloads() {
                 assert_eq!(login.device_jid().to_string(), jid);
                 assert!(login.passive && login.pull);
             }
-            (ClientRequest::Register(registration), None) => {
+            (ClientRequest::Register(ref registration), None) => {
                 assert_eq!(registration.registration_id, 0x1a2b);
                 assert_eq!(registration.signed_prekey_id, 1);
                 assert_eq!(
@@ -115,7 +115,7 @@ fn the_server_side_parser_reads_baileys_payloads() {
                         .as_str()
                         .unwrap()
                 );
-                let props = registration.device_props.unwrap();
+                let props = registration.device_props.clone().unwrap();
                 assert_eq!(props.os.as_deref(), Some("Mac OS"));
                 // The vector's signature is filler bytes, not a real signature.
                 assert!(!registration.signed_prekey_signature_is_valid());
