@@ -1,6 +1,9 @@
 //! One conformance suite for every `GatewayStore` backend: SQLite always, PostgreSQL when
 //! `WASNDR_TEST_POSTGRES_URL` is set (CI sets it; each test gets its own fresh schema).
 
+// A panic here is a failed test; a skip is reported on stderr.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
