@@ -5,6 +5,7 @@
 //! Every query that reads or changes a tenant's resource is filtered by the account id, so a wrong id from
 //! another account simply finds nothing.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations;
 mod records;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
