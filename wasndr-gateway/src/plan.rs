@@ -6,7 +6,7 @@ use crate::error::GatewayError;
 
 /// One plan's limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     /// The plan's name as stored on accounts, e.g. `standard`.
     pub name: String,

@@ -4,8 +4,30 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 use wasndr_gateway::Listed;
+
+/// `{"success": true, "data": ...}` in that order.
+#[derive(Serialize)]
+struct Success<T> {
+    success: bool,
+    data: T,
+}
+
+/// Paging figures of a list.
+#[derive(Serialize)]
+struct Meta {
+    limit: u32,
+    offset: u64,
+    total: u64,
+}
+
+/// `{"success": true, "data": [...], "meta": {...}}`.
+#[derive(Serialize)]
+struct Page<T> {
+    success: bool,
+    data: Vec<T>,
+    meta: Meta,
+}
 
 /// A success answer with `data`.
 #[derive(Debug)]
@@ -13,7 +35,11 @@ pub(crate) struct Data<T>(pub(crate) T);
 
 impl<T: Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
-        Json(json!({ "success": true, "data": self.0 })).into_response()
+        Json(Success {
+            success: true,
+            data: self.0,
+        })
+        .into_response()
     }
 }
 
@@ -25,7 +51,10 @@ impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
         (
             StatusCode::CREATED,
-            Json(json!({ "success": true, "data": self.0 })),
+            Json(Success {
+                success: true,
+                data: self.0,
+            }),
         )
             .into_response()
     }
@@ -43,11 +72,11 @@ impl<T: Serialize> IntoResponse for List<T> {
             offset,
             total,
         } = self.0;
-        Json(json!({
-            "success": true,
-            "data": items,
-            "meta": { "limit": limit, "offset": offset, "total": total },
-        }))
+        Json(Page {
+            success: true,
+            data: items,
+            meta: Meta { limit, offset, total },
+        })
         .into_response()
     }
 }

@@ -122,10 +122,21 @@ impl Gateway {
         Ok(())
     }
 
+    /// Tells long-lived work (event streams, the webhook worker) to finish; requests still in flight
+    /// complete normally. Idempotent.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Turns true when shutdown begins (event streams end on it).
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// Stops webhook delivery (deliveries in flight finish, queued ones stay queued for the next start)
     /// and stops every session in the engine, keeping their credentials.
     pub async fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        self.begin_shutdown();
         if let Some(handle) = self.dispatcher.lock().await.take() {
             let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;
         }

@@ -24,26 +24,38 @@ pub(crate) async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     s.gateway.authorize_event_stream(&caller)?;
     let receiver = s.gateway.events().subscribe();
-    let events = futures_util::stream::unfold((receiver, caller), |(mut receiver, caller)| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(event) if caller.sees_event(&event) => {
-                    let sse = Event::default()
-                        .event(event.name)
-                        .id(event.id.clone())
-                        .data(event.body.clone());
-                    return Some((Ok(sse), (receiver, caller)));
+    let shutdown = s.gateway.shutdown_signal();
+    // The stream ends when the server shuts down, so graceful shutdown is not held up by open streams.
+    let events = futures_util::stream::unfold(
+        (receiver, caller, shutdown),
+        |(mut receiver, caller, mut shutdown)| async move {
+            loop {
+                if *shutdown.borrow() {
+                    return None;
                 }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(missed)) => {
-                    let sse = Event::default()
-                        .event("lagged")
-                        .data(format!("{{\"missed\":{missed}}}"));
-                    return Some((Ok(sse), (receiver, caller)));
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    _ = shutdown.changed() => return None,
+                };
+                match received {
+                    Ok(event) if caller.sees_event(&event) => {
+                        let sse = Event::default()
+                            .event(event.name)
+                            .id(event.id.clone())
+                            .data(event.body.clone());
+                        return Some((Ok(sse), (receiver, caller, shutdown)));
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => {
+                        let sse = Event::default()
+                            .event("lagged")
+                            .data(format!("{{\"missed\":{missed}}}"));
+                        return Some((Ok(sse), (receiver, caller, shutdown)));
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
