@@ -126,6 +126,26 @@ async fn media_urls_to_private_addresses_are_refused_and_allowlisted_ones_work()
         "refused fetches cost nothing"
     );
 
+    // Webhook targets at literal private addresses are refused when registered.
+    for url in [
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/",
+        "http://[fd00::1]/",
+        format!("http://127.0.0.1:{}/", server.addr.port()).as_str(),
+    ] {
+        let reply = server.post("/api/v1/webhooks", &key, json!({"url": url})).await;
+        reply.assert_error(400, "invalid_request");
+        assert_eq!(reply.body["error"]["field"], json!("url"), "{url}");
+    }
+    let allowed = server
+        .post(
+            "/api/v1/webhooks",
+            &key,
+            json!({"url": format!("http://127.0.0.1:{}/hook", files.port())}),
+        )
+        .await;
+    assert_eq!(allowed.status, 201, "{}", allowed.body);
+
     for path in ["/image.png", "/to-image"] {
         let ok = server
             .post(

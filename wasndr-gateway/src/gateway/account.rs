@@ -9,6 +9,7 @@ use crate::api::{
 use crate::apikey;
 use crate::clock::{month_period, now_ms, to_rfc3339};
 use crate::error::{GatewayError, Result};
+use crate::fetch::check_address;
 use crate::ids::{is_uuid, new_uuid};
 use crate::scope::{Scope, ScopeSet};
 use crate::store::{AccountRecord, KeyRecord, WebhookRecord};
@@ -229,6 +230,23 @@ impl Gateway {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() > 2048 {
             return Err(GatewayError::invalid("url", "must be an http or https URL"));
+        }
+        // Deliveries are checked on every attempt (names are resolved then); a literal private address is
+        // refused now so the caller learns it at once instead of through failed deliveries.
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|_| GatewayError::invalid("url", "not a valid URL"))?;
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            let port = uri
+                .port_u16()
+                .unwrap_or(if lower.starts_with("https") { 443 } else { 80 });
+            check_address(std::net::SocketAddr::new(ip, port), &self.config.fetch.allow)
+                .map_err(|why| GatewayError::invalid("url", why))?;
         }
         let events = match request.events {
             None => EVENT_NAMES.map(str::to_owned).to_vec(),
