@@ -53,7 +53,11 @@ async fn another_accounts_resources_are_not_found() {
         .unwrap()
         .to_owned();
     let hook = server
-        .post("/api/v1/webhooks", &a, json!({"url": "http://127.0.0.1:9/hook"}))
+        .post(
+            "/api/v1/webhooks",
+            &a,
+            json!({"url": "https://hooks.example.com/a"}),
+        )
         .await;
     let hook = hook.data()["uuid"].as_str().unwrap().to_owned();
 
@@ -185,7 +189,7 @@ async fn another_accounts_resources_are_not_found() {
         (
             "POST",
             "/api/v1/webhooks".into(),
-            Some(json!({"url": "http://127.0.0.1:9/x", "locationUuid": location})),
+            Some(json!({"url": "https://hooks.example.com/b", "locationUuid": location})),
         ),
     ];
     for (method, path, body) in cases {
