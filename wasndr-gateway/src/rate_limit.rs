@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The answer of a rate-limit check, with what the `X-RateLimit-*` headers show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,13 +94,10 @@ impl RateLimiter for TokenBuckets {
     }
 }
 
-/// How long a refused caller should wait, as a [`Duration`].
-pub fn retry_after(decision: &RateDecision) -> Duration {
-    Duration::from_secs(decision.retry_after_secs)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

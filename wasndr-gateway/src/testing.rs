@@ -16,7 +16,7 @@ use bytes::Bytes;
 use crate::clock::now_ms;
 use crate::engine::*;
 use crate::error::{GatewayError, Result};
-use crate::phone::{ChatJid, ChatKind};
+use crate::phone::ChatJid;
 
 #[derive(Debug, Clone)]
 struct FakeSession {
@@ -525,9 +525,4 @@ impl SessionEngine for RecordingEngine {
             })
             .ok_or(GatewayError::NotFound { what: "attachment" })
     }
-}
-
-/// Whether a chat JID is a group (helper for tests building fixtures).
-pub fn is_group(jid: &ChatJid) -> bool {
-    jid.kind() == ChatKind::Group
 }

@@ -10,9 +10,9 @@
 //! Contract for implementers:
 //! - Calls name sessions by id. The gateway has already checked the caller may use that session; the
 //!   engine never sees accounts' keys or scopes.
-//! - A call for a session the engine does not run answers [`GatewayError::SessionNotConnected`]
+//! - A call for a session the engine does not run answers [`GatewayError::SessionNotConnected`](crate::GatewayError::SessionNotConnected)
 //!   (never `NotFound`: the session exists, the gateway checked).
-//! - Failures use the *engine* variants of [`GatewayError`]: `SessionNotConnected`,
+//! - Failures use the *engine* variants of [`GatewayError`](crate::GatewayError): `SessionNotConnected`,
 //!   `SessionReconnecting`, `WhatsApp { code, message }` (the server refused; its code), `InvalidRequest`
 //!   (e.g. a group JID WhatsApp does not know), `NotFound { what: "group" | "attachment" }`,
 //!   `EngineUnavailable` (the owning node is unreachable or shutting down), `Internal`.

@@ -18,8 +18,6 @@ use crate::engine::SessionStatus;
 use crate::error::{GatewayError, Result};
 use crate::scope::ScopeSet;
 
-const ACCOUNT_COLUMNS: &str = "id, name, plan, created_at";
-
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -175,7 +173,6 @@ macro_rules! sql_store {
             }
 
             async fn get_account(&self, account_id: &str) -> Result<Option<AccountRecord>> {
-                let _ = ACCOUNT_COLUMNS;
                 let row = sqlx::query("SELECT id, name, plan, created_at FROM accounts WHERE id = $1")
                     .bind(account_id)
                     .fetch_optional(&self.pool)
