@@ -199,4 +199,33 @@ impl Gateway {
         view.status = SessionStatus::Disconnected;
         Ok(view)
     }
+
+    /// The account's only connected session, for callers that may omit `sessionId` (MCP tools): an
+    /// `invalid_request` naming `sessionId` when there is none or more than one. Scope `sessions:read`
+    /// is not required: the operation the caller asked for checks its own scope.
+    pub async fn sole_connected_session(&self, caller: &Caller) -> Result<String> {
+        let page = crate::store::Page {
+            limit: 500,
+            offset: 0,
+        };
+        let (sessions, _) = self.store.list_sessions(&caller.account.id, None, page).await?;
+        let connected: Vec<SessionRecord> = sessions
+            .into_iter()
+            .filter(|s| s.status == SessionStatus::Connected)
+            .collect();
+        match connected.as_slice() {
+            [only] => Ok(only.id.clone()),
+            [] => Err(GatewayError::invalid(
+                "sessionId",
+                "required: the account has no connected session",
+            )),
+            many => Err(GatewayError::invalid(
+                "sessionId",
+                format!(
+                    "required: the account has {} connected sessions; pick one from list_sessions",
+                    many.len()
+                ),
+            )),
+        }
+    }
 }
