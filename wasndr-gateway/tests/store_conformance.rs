@@ -378,6 +378,11 @@ async fn webhooks_and_the_delivery_queue(store: Arc<dyn GatewayStore>) {
             .is_empty(),
         "held by the lease"
     );
+    assert_eq!(
+        store.next_delivery_due().await.unwrap(),
+        Some(150),
+        "leased deliveries wait for their lease"
+    );
     // The lease runs out: a crashed worker's claims come back.
     assert_eq!(
         store.claim_due_deliveries(1_001, 2_000, 1).await.unwrap().len(),

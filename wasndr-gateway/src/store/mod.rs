@@ -137,6 +137,7 @@ pub trait GatewayStore: Send + Sync + fmt::Debug {
     ) -> Result<()>;
     /// A delivery of the account (status checks).
     async fn get_delivery(&self, account_id: &str, delivery_id: &str) -> Result<Option<DeliveryRecord>>;
-    /// The earliest `next_attempt_at` of pending deliveries (the worker's next wake-up).
+    /// When the next pending delivery can be claimed: its `next_attempt_at`, or the end of its lease if
+    /// a worker holds it (the worker's next wake-up).
     async fn next_delivery_due(&self) -> Result<Option<i64>>;
 }

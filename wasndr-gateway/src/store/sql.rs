@@ -678,7 +678,8 @@ macro_rules! sql_store {
 
             async fn next_delivery_due(&self) -> Result<Option<i64>> {
                 let due: Option<i64> = sqlx::query_scalar(
-                    "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'",
+                    "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
+                     THEN locked_until ELSE next_attempt_at END) FROM webhook_deliveries WHERE state = 'pending'",
                 )
                 .fetch_one(&self.pool)
                 .await?;
