@@ -261,3 +261,32 @@ async fn unknown_routes_and_methods_answer_in_the_envelope() {
         .await
         .assert_error(404, "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_errors_are_logged_not_shown() {
+    let server = TestServer::start().await;
+    let key = server.key("standard").await;
+    let session = server.connected_session(&key, "14155550001").await;
+    // Break the database under the running server.
+    let store = wasndr_gateway::SqliteStore::open(&server.dir.path().join("gateway.db"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("DROP TABLE quota_usage")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let reply = server
+        .post(
+            "/api/v1/messages/send",
+            &key,
+            json!({"sessionId": session, "phone": "14155550002", "text": "x"}),
+        )
+        .await;
+    reply.assert_error(500, "internal_error");
+    let message = reply.body["error"]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("quota_usage") && !message.to_lowercase().contains("sql"),
+        "{message}"
+    );
+    assert!(server.engine.sends().is_empty());
+}
