@@ -156,10 +156,10 @@ async fn wait_backoff(
 
 /// Fails the waiting request of a stanza that cannot be sent, so its caller learns at once.
 fn refuse(shared: &Shared, payload: &[u8]) {
-    if let Ok(node) = binary::decode_owned(payload) {
-        if let Some(id) = node.attr_str("id") {
-            shared.pending.remove(id);
-        }
+    if let Ok(node) = binary::decode_owned(payload)
+        && let Some(id) = node.attr_str("id")
+    {
+        shared.pending.remove(id);
     }
 }
 
@@ -654,11 +654,11 @@ impl Connection {
         };
         let success = parse_success(node);
         let jid = account.jid.clone();
-        if let Some(lid) = success.lid {
-            if account.lid.as_ref() != Some(&lid) {
-                account.lid = Some(lid);
-                self.shared.device.save(self.keys.clone());
-            }
+        if let Some(lid) = success.lid
+            && account.lid.as_ref() != Some(&lid)
+        {
+            account.lid = Some(lid);
+            self.shared.device.save(self.keys.clone());
         }
         self.logged_in = true;
         self.shared.set_state(ConnectionState::LoggingIn);
@@ -759,10 +759,10 @@ impl Connection {
                     None
                 }
             };
-            if let Some(reply) = reply {
-                if let Err(reason) = self.write(&reply).await {
-                    return Some(self.retry(reason));
-                }
+            if let Some(reply) = reply
+                && let Err(reason) = self.write(&reply).await
+            {
+                return Some(self.retry(reason));
             }
         }
         None

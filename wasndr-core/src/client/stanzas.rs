@@ -104,10 +104,10 @@ pub(crate) fn ack(received: &Node) -> Option<Node> {
     if let Some(participant) = received.attr_value("participant") {
         ack = ack.attr("participant", participant.clone());
     }
-    if received.tag != "message" {
-        if let Some(kind) = received.attr_str("type") {
-            ack = ack.attr("type", kind.to_owned());
-        }
+    if received.tag != "message"
+        && let Some(kind) = received.attr_str("type")
+    {
+        ack = ack.attr("type", kind.to_owned());
     }
     Some(ack)
 }

@@ -24,7 +24,7 @@ pub struct ParsedClientPayload {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientRequest {
     /// A new companion asks to be paired (`devicePairingData` present, no `username`).
-    Register(Registration),
+    Register(Box<Registration>),
     /// A paired companion logs in (`username` and `device` present).
     Login(LoginRequest),
 }
@@ -107,7 +107,7 @@ pub fn parse_client_payload(bytes: &[u8]) -> Result<ParsedClientPayload> {
                 return Err(malformed("eKeytype is not 05"));
             }
             let [a, b, c] = fixed::<3>(&data.e_skey_id, "eSkeyId is not 3 bytes")?;
-            ClientRequest::Register(Registration {
+            ClientRequest::Register(Box::new(Registration {
                 registration_id: u32::from_be_bytes(fixed(&data.e_regid, "eRegid is not 4 bytes")?),
                 identity: PublicKey::from_bytes(fixed(&data.e_ident, "eIdent is not 32 bytes")?),
                 signed_prekey_id: u32::from_be_bytes([0, a, b, c]),
@@ -118,7 +118,7 @@ pub fn parse_client_payload(bytes: &[u8]) -> Result<ParsedClientPayload> {
                     .device_props
                     .as_deref()
                     .and_then(|props| DeviceProps::decode(props).ok()),
-            })
+            }))
         }
     };
     Ok(ParsedClientPayload { request, payload })
