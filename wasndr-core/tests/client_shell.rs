@@ -701,3 +701,51 @@ async fn a_full_event_buffer_drops_and_reports_the_gap() {
     assert!(matches!(next, Some(Event::Connected { .. })), "{next:?}");
     client.disconnect().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_clients_in_one_process() {
+    let server = FakeServer::start().await;
+    let config = config(&server);
+    let (listener, keys) = server.into_parts();
+    let serving = tokio::spawn(async move {
+        let mut seed = 0;
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            seed += 1;
+            let keys = keys.clone();
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed);
+                // The server holds enough prekeys: no upload, so debug builds stay quick.
+                fake_server::handshake(&keys, tcp, &mut rng)
+                    .await
+                    .serve_idle(812)
+                    .await;
+            });
+        }
+    });
+    let mut clients = Vec::new();
+    for i in 0..200u64 {
+        let mut rng = StdRng::seed_from_u64(1000 + i);
+        let (client, events) = Client::builder(signal_store(&mut rng), paired_slot(&mut rng))
+            .config(config.clone())
+            .build();
+        client.connect().await.unwrap();
+        clients.push((client, events));
+    }
+    for (client, events) in &mut clients {
+        assert!(matches!(next_event(events).await, Event::Connected { .. }));
+        assert_eq!(client.state(), ConnectionState::Connected);
+    }
+    // Every one answers an IQ round trip through its own connection.
+    for (client, _) in &clients {
+        let iq = Node::new("iq")
+            .attr("to", Jid::server())
+            .attr("type", "get")
+            .attr("xmlns", "probe");
+        client.send_iq(iq).await.unwrap();
+    }
+    for (client, _) in &clients {
+        client.disconnect().await;
+    }
+    serving.abort();
+}

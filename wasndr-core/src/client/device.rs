@@ -102,3 +102,25 @@ impl DeviceSlot {
         self.lock().as_ref().and_then(|keys| keys.account.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng as _;
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let keys = DeviceKeys::generate(&mut rand::rngs::StdRng::seed_from_u64(3));
+        let shown = format!("{keys:?} {:?}", DeviceSlot::new());
+        let private = keys.noise_key.private.to_bytes();
+        for secret in [&private[..], &keys.adv_secret.0[..]] {
+            assert!(!shown.contains(&hex::encode(secret)), "{shown}");
+            assert!(!shown.contains(&format!("{secret:?}")), "{shown}");
+            assert!(
+                !shown.contains(format!("{:?}", &secret[..4]).trim_end_matches(']')),
+                "{shown}"
+            );
+        }
+        assert!(shown.contains("redacted"));
+    }
+}

@@ -29,12 +29,43 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
+/// The server's Noise identity: static key and the certificate chain for it, from its own root.
+#[derive(Clone)]
+pub struct ServerKeys {
+    pub root: TrustRoot,
+    static_key: KeyPair,
+    chain: Vec<u8>,
+}
+
+impl ServerKeys {
+    pub fn generate(rng: &mut StdRng) -> Self {
+        let ca = CertificateAuthority::generate(rng);
+        let static_key = KeyPair::generate(rng);
+        let window = |serial| CertificateParams {
+            serial,
+            not_before: now() - 3600,
+            not_after: now() + 3600,
+        };
+        let chain = ca.issue_chain(
+            &KeyPair::generate(rng),
+            window(1),
+            &static_key.public,
+            window(2),
+            rng,
+        );
+        Self {
+            root: ca.trust_root(),
+            static_key,
+            chain,
+        }
+    }
+}
+
 /// A listening fake server.
 pub struct FakeServer {
     listener: TcpListener,
     pub root: TrustRoot,
-    static_key: KeyPair,
-    chain: Vec<u8>,
+    keys: ServerKeys,
     pub url: String,
     rng: StdRng,
 }
@@ -42,30 +73,21 @@ pub struct FakeServer {
 impl FakeServer {
     pub async fn start() -> Self {
         let mut rng = StdRng::seed_from_u64(0x5eed);
-        let ca = CertificateAuthority::generate(&mut rng);
-        let static_key = KeyPair::generate(&mut rng);
-        let window = |serial| CertificateParams {
-            serial,
-            not_before: now() - 3600,
-            not_after: now() + 3600,
-        };
-        let chain = ca.issue_chain(
-            &KeyPair::generate(&mut rng),
-            window(1),
-            &static_key.public,
-            window(2),
-            &mut rng,
-        );
+        let keys = ServerKeys::generate(&mut rng);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/ws/chat", listener.local_addr().unwrap());
         Self {
             listener,
-            root: ca.trust_root(),
-            static_key,
-            chain,
+            root: keys.root,
+            keys,
             url,
             rng,
         }
+    }
+
+    /// The listener and keys, for a server that handles connections concurrently.
+    pub fn into_parts(self) -> (TcpListener, ServerKeys) {
+        (self.listener, self.keys)
     }
 
     /// Accepts the next connection and runs the handshake.
@@ -81,10 +103,13 @@ impl FakeServer {
             .await
             .ok()?
             .unwrap();
-        Some(self.handshake(tcp).await)
+        Some(handshake(&self.keys, tcp, &mut self.rng).await)
     }
+}
 
-    async fn handshake(&mut self, tcp: TcpStream) -> ServerConn {
+/// Runs the WebSocket upgrade and the responder side of the handshake on `tcp`.
+pub async fn handshake(keys: &ServerKeys, tcp: TcpStream, rng: &mut StdRng) -> ServerConn {
+    {
         let mut origin = None;
         let mut ws = tokio_tungstenite::accept_hdr_async(
             tcp,
@@ -103,8 +128,8 @@ impl FakeServer {
         let first = next_binary(&mut ws).await.unwrap();
         let used = header.read(&first).unwrap().expect("header in the first message");
         let hello = decoder.decode(&first[used..]).next_frame().unwrap().to_vec();
-        let responder = Responder::new(self.static_key.clone(), self.chain.clone());
-        let (awaiting, server_hello) = responder.read_client_hello(&hello, &mut self.rng).unwrap();
+        let responder = Responder::new(keys.static_key.clone(), keys.chain.clone());
+        let (awaiting, server_hello) = responder.read_client_hello(&hello, rng).unwrap();
         ws.send(Message::Binary(server_hello.into())).await.unwrap();
         let finish = loop {
             let message = next_binary(&mut ws).await.unwrap();
@@ -243,6 +268,16 @@ impl ServerConn {
         assert!(next.child("active").is_some());
         self.reply(&next, vec![]).await;
         upload
+    }
+
+    /// Serves the login, then answers every iq with an empty result (and pings) until the client goes.
+    pub async fn serve_idle(mut self, server_count: u32) {
+        self.serve_login(server_count).await;
+        while let Some(node) = self.recv_within(Duration::from_secs(3600)).await {
+            if node.tag == "iq" && matches!(node.attr_str("type"), Some("get" | "set")) {
+                self.reply(&node, vec![]).await;
+            }
+        }
     }
 
     /// Closes the TCP connection without a WebSocket close.
