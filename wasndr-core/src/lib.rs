@@ -10,6 +10,7 @@ mod error;
 pub mod jid;
 pub mod message;
 pub mod noise;
+pub mod pair;
 pub mod signal;
 pub mod store;
 
