@@ -259,6 +259,27 @@ pub enum Error {
         /// What came (rendered, bytes cut short).
         received: String,
     },
+    // --- pairing (transport guide D) ---
+    /// A pairing stanza or ADV protobuf is malformed or lacks a required part.
+    #[error("malformed pairing data: {0}")]
+    MalformedPairing(&'static str),
+    /// The `pair-success` device identity's HMAC does not match the ADV secret: it was not made for this
+    /// companion's QR code (or link code), or it was tampered with.
+    #[error("device identity HMAC does not match the ADV secret")]
+    AdvHmacMismatch,
+    /// The primary's account signature over the device identity does not verify.
+    #[error("account signature over the device identity does not verify")]
+    AdvAccountSignatureInvalid,
+    /// The companion's device signature in `pair-device-sign` does not verify.
+    #[error("device signature in pair-device-sign does not verify")]
+    AdvDeviceSignatureInvalid,
+    /// A pairing QR string is malformed.
+    #[error("invalid pairing QR code: {0}")]
+    InvalidQrCode(&'static str),
+    /// Link-code pairing failed: a malformed code or wrapped key, or a key bundle that does not open
+    /// (typically a mistyped code).
+    #[error("link-code pairing failed: {0}")]
+    InvalidLinkCode(&'static str),
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),

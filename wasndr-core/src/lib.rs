@@ -13,6 +13,7 @@ pub mod jid;
 pub mod login;
 pub mod message;
 pub mod noise;
+pub mod pair;
 pub mod signal;
 pub mod store;
 
