@@ -1,31 +1,18 @@
-//! The companion's side of QR pairing (transport guide D.1–D.3): the QR strings built from the server's
-//! refs, and the strict checks of `pair-success` before we sign and answer.
-//!
-//! Interim: the pure pairing crypto (QR format, ADV HMAC and signatures for both sides) is being written
-//! in `crate::pair` by the simulator engineer; when it lands these helpers call it instead.
+//! The companion's side of QR pairing (transport guide D.1–D.3) as the driver needs it: QR strings from
+//! the server's refs, and `pair-success` checked strictly and countersigned. The crypto and the
+//! stanza formats are [`crate::pair`]'s; this module adapts them to the owned nodes the driver reads and
+//! to the error replies the server expects.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use rand_core::CryptoRng;
-use subtle::ConstantTimeEq as _;
-use wasndr_proto::Message as _;
-use wasndr_proto::adv::{
-    AdvDeviceIdentity, AdvEncryptionType, AdvSignedDeviceIdentity, AdvSignedDeviceIdentityHmac,
-};
 
 use super::device::{Account, AdvSecret};
-use crate::binary::Node;
-use crate::crypto::{PublicKey, hmac_sha256_parts};
-use crate::jid::Jid;
+use crate::binary::{Content, Node};
+use crate::crypto::PublicKey;
+use crate::error::Error;
+use crate::pair::QrCode;
+use crate::pair::companion::verify_and_countersign;
+use crate::pair::stanza::PairDeviceSign;
 use crate::signal::IdentityKeyPair;
-
-/// Prefix of the primary's signature over a normal companion's identity.
-const ACCOUNT_SIGNATURE_PREFIX: [u8; 2] = [6, 0];
-/// Prefix of our signature over the same.
-const DEVICE_SIGNATURE_PREFIX: [u8; 2] = [6, 1];
-/// Prefix of the primary's signature for hosted devices, also put in front of the HMAC input of a
-/// hosted account.
-const HOSTED_ACCOUNT_SIGNATURE_PREFIX: [u8; 2] = [6, 5];
 
 /// `https://wa.me/settings/linked_devices#REF,NOISE,IDENTITY,ADV,TYPE` (D.1).
 pub(crate) fn qr_code(
@@ -35,19 +22,21 @@ pub(crate) fn qr_code(
     adv_secret: &AdvSecret,
     web_client_type: u8,
 ) -> String {
-    format!(
-        "https://wa.me/settings/linked_devices#{reference},{},{},{},{web_client_type}",
-        STANDARD.encode(noise_key.as_bytes()),
-        STANDARD.encode(identity.as_bytes()),
-        STANDARD.encode(adv_secret.0),
-    )
+    QrCode {
+        reference: reference.to_owned(),
+        noise_public: *noise_key,
+        identity_public: *identity,
+        adv_secret: adv_secret.0,
+        client_type: Some(web_client_type.to_string()),
+    }
+    .to_string()
 }
 
 /// Why a `pair-success` was refused, with the error the server is told (whatsmeow's codes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PairFailure {
     /// The stanza lacks a part or a part does not decode.
-    Malformed(&'static str),
+    Malformed(String),
     /// The HMAC under our ADV secret does not match: not our QR, or tampered.
     HmacMismatch,
     /// The primary's account signature over our identity does not verify.
@@ -73,6 +62,16 @@ impl PairFailure {
     }
 }
 
+impl From<Error> for PairFailure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::AdvHmacMismatch => PairFailure::HmacMismatch,
+            Error::AdvAccountSignatureInvalid => PairFailure::SignatureMismatch,
+            other => PairFailure::Malformed(other.to_string()),
+        }
+    }
+}
+
 /// A verified `pair-success`: what to store and what to answer.
 #[derive(Debug)]
 pub(crate) struct VerifiedPairing {
@@ -81,121 +80,54 @@ pub(crate) struct VerifiedPairing {
     pub(crate) reply_identity: Vec<u8>,
 }
 
-/// Checks the `<pair-success>` element (D.2 steps 1–5) and signs our device signature.
+/// Checks the `<pair-success>` element (D.2 steps 1–5) and countersigns it.
 pub(crate) fn verify_pair_success<R: CryptoRng + ?Sized>(
     pair_success: &Node,
     adv_secret: &AdvSecret,
     identity: &IdentityKeyPair,
     rng: &mut R,
 ) -> Result<VerifiedPairing, PairFailure> {
-    use PairFailure::Malformed;
+    let malformed = |what: &str| PairFailure::Malformed(what.to_owned());
     let container = pair_success
         .child("device-identity")
         .and_then(Node::content_bytes)
-        .ok_or(Malformed("no device-identity bytes"))?;
+        .ok_or_else(|| malformed("no device-identity bytes"))?;
     let device = pair_success
         .child("device")
-        .ok_or(Malformed("no device element"))?;
+        .ok_or_else(|| malformed("no device element"))?;
     let jid = device
         .attr_jid("jid")
         .map(|jid| jid.to_owned())
-        .ok_or(Malformed("device has no jid"))?;
+        .ok_or_else(|| malformed("device has no jid"))?;
     let lid = device.attr_jid("lid").map(|jid| jid.to_owned());
-
-    let container = AdvSignedDeviceIdentityHmac::decode(container)
-        .map_err(|_| Malformed("device-identity is not an ADVSignedDeviceIdentityHMAC"))?;
-    let details = container
-        .details
-        .ok_or(Malformed("HMAC container without details"))?;
-    let hmac = container.hmac.ok_or(Malformed("HMAC container without hmac"))?;
-    let hosted_account = container.account_type == Some(AdvEncryptionType::Hosted as i32);
-    let prefix: &[u8] = if hosted_account {
-        &HOSTED_ACCOUNT_SIGNATURE_PREFIX
-    } else {
-        &[]
-    };
-    let expected = hmac_sha256_parts(&adv_secret.0, &[prefix, &details]);
-    if hmac.len() != expected.len() || !bool::from(expected.ct_eq(hmac.as_slice())) {
-        return Err(PairFailure::HmacMismatch);
-    }
-
-    let mut signed = AdvSignedDeviceIdentity::decode(details.as_slice())
-        .map_err(|_| Malformed("details are not an ADVSignedDeviceIdentity"))?;
-    let device_details = signed
-        .details
-        .clone()
-        .ok_or(Malformed("signed identity without details"))?;
-    let account_key = signed
-        .account_signature_key
-        .as_deref()
-        .ok_or(Malformed("signed identity without account signature key"))
-        .and_then(|key| PublicKey::from_slice(key).map_err(|_| Malformed("account key is not 32 bytes")))?;
-    let account_signature = signed
-        .account_signature
-        .as_deref()
-        .ok_or(Malformed("signed identity without account signature"))?;
-    if account_signature.len() != 64 {
-        return Err(Malformed("account signature is not 64 bytes"));
-    }
-    let identity_details = AdvDeviceIdentity::decode(device_details.as_slice())
-        .map_err(|_| Malformed("details are not an ADVDeviceIdentity"))?;
-    let signature_prefix = if identity_details.device_type == Some(AdvEncryptionType::Hosted as i32) {
-        HOSTED_ACCOUNT_SIGNATURE_PREFIX
-    } else {
-        ACCOUNT_SIGNATURE_PREFIX
-    };
-    let own_identity = identity.public().as_bytes();
-    if !account_key.verify_parts(
-        &[&signature_prefix, &device_details, own_identity],
-        account_signature,
-    ) {
-        return Err(PairFailure::SignatureMismatch);
-    }
-
-    let device_message = [
-        &DEVICE_SIGNATURE_PREFIX[..],
-        &device_details,
-        own_identity,
-        account_key.as_bytes(),
-    ]
-    .concat();
-    signed.device_signature = Some(identity.private().sign(&device_message, rng).to_vec());
-    let full = signed.encode_to_vec();
-    signed.account_signature_key = None;
-    let reply_identity = signed.encode_to_vec();
-
-    let business_name = pair_success
-        .child("biz")
-        .and_then(|biz| biz.attr_str("name"))
-        .map(str::to_owned);
-    let platform = pair_success
-        .child("platform")
-        .and_then(|p| p.attr_str("name"))
-        .map(str::to_owned);
+    let paired = verify_and_countersign(container, &adv_secret.0, identity, rng)?;
     Ok(VerifiedPairing {
         account: Account {
             jid,
             lid,
-            platform,
-            business_name,
-            signed_identity: full,
-            key_index: identity_details.key_index.unwrap_or(0),
+            platform: pair_success
+                .child("platform")
+                .and_then(|p| p.attr_str("name"))
+                .map(str::to_owned),
+            business_name: pair_success
+                .child("biz")
+                .and_then(|biz| biz.attr_str("name"))
+                .map(str::to_owned),
+            signed_identity: paired.signed_identity(),
+            key_index: paired.key_index(),
         },
-        reply_identity,
+        reply_identity: paired.reply_identity(),
     })
 }
 
 /// `<iq to=@s.whatsapp.net type=result id=ID><pair-device-sign><device-identity key-index=K>…` (D.2 step 6).
 pub(crate) fn pair_device_sign(id: &str, verified: &VerifiedPairing) -> Node {
-    Node::new("iq")
-        .attr("to", Jid::server())
-        .attr("type", "result")
-        .attr("id", id.to_owned())
-        .children([
-            Node::new("pair-device-sign").children([Node::new("device-identity")
-                .attr("key-index", verified.account.key_index.to_string())
-                .bytes(verified.reply_identity.clone())]),
-        ])
+    PairDeviceSign {
+        id: id.to_owned(),
+        key_index: verified.account.key_index,
+        device_identity: verified.reply_identity.clone(),
+    }
+    .to_node()
 }
 
 /// The refs of a `pair-device` element, as text.
@@ -203,8 +135,8 @@ pub(crate) fn pair_device_refs(pair_device: &Node) -> Vec<String> {
     pair_device
         .children_with_tag("ref")
         .filter_map(|r| match &r.content {
-            crate::binary::Content::Bytes(bytes) => String::from_utf8(bytes.clone()).ok(),
-            crate::binary::Content::Text(text) => Some(text.to_string()),
+            Content::Bytes(bytes) => String::from_utf8(bytes.clone()).ok(),
+            Content::Text(text) => Some(text.to_string()),
             _ => None,
         })
         .collect()
