@@ -1,9 +1,9 @@
 //! Memory per idle connected client and connect+login time, N clients in one process (issue 5).
 //!
 //! The server runs in a child process (this binary again, with `--serve`), so the parent's memory holds
-//! only the clients: each with its own in-memory Signal store (identity, signed prekey, and the prekeys
-//! it generated and uploaded) and device slot — the "store cache" — its connection driver task,
-//! WebSocket, Noise transport and event buffer. Heap is counted exactly by a counting allocator; RSS is
+//! only the clients: each with its own `MemoryStore` — the "store cache": the paired `Device` (keys,
+//! signed identity), its signed prekey, and the prekeys it generated and uploaded — its connection
+//! driver task, WebSocket, Noise transport and event buffer. Heap is counted exactly by a counting allocator; RSS is
 //! read from /proc/self/status.
 //!
 //! Run: `cargo bench -p wasndr-core --bench client_idle` (N from WASNDR_BENCH_CLIENTS, default 1000;
@@ -24,12 +24,11 @@ use std::time::{Duration, Instant};
 
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
-use wasndr_core::client::{Account, Client, ClientConfig, DeviceKeys, DeviceSlot, Event, Events};
+use wasndr_core::client::{Client, ClientConfig, Event, Events};
 use wasndr_core::crypto::PublicKey;
 use wasndr_core::jid::Jid;
 use wasndr_core::noise::TrustRoot;
-use wasndr_core::signal::{IdentityKeyPair, generate_registration_id};
-use wasndr_core::store::{MemoryStore, SignalStore};
+use wasndr_core::store::{Changes, Device, MemoryStore, Store};
 
 /// Counts live heap bytes.
 struct Counting;
@@ -171,22 +170,17 @@ async fn measure(n: usize, url: String, root: TrustRoot, server_prekeys: u32) {
 
 async fn connect_one(config: ClientConfig, seed: u64) -> (Client, Events, Duration) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let signal: Arc<dyn SignalStore> = Arc::new(MemoryStore::new(
-        IdentityKeyPair::generate(&mut rng),
-        generate_registration_id(&mut rng),
-    ));
-    let device = DeviceSlot::new();
-    let mut keys = DeviceKeys::generate(&mut rng);
-    keys.account = Some(Account {
-        jid: Jid::pn(&(15550000000 + seed).to_string()).with_device(1),
-        lid: None,
-        platform: Some("android".into()),
-        business_name: None,
-        signed_identity: vec![0; 180],
-        key_index: 1,
-    });
-    device.save(keys);
-    let (client, mut events) = Client::builder(signal, device).config(config).build();
+    // A paired device as pairing leaves it (a signed identity is about 180 bytes).
+    let (mut device, signed_prekey) = Device::generate(1_700_000_000, &mut rng).unwrap();
+    device.jid = Some(Jid::pn(&(15550000000 + seed).to_string()).with_device(1));
+    device.platform = Some("android".into());
+    device.account = Some(vec![0; 180]);
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::empty());
+    let mut changes = Changes::new();
+    changes.device = Some(device);
+    changes.signed_prekeys.push(signed_prekey);
+    store.apply(&changes).await.unwrap();
+    let (client, mut events) = Client::builder(store).config(config).build();
     let started = Instant::now();
     client.connect().await.unwrap();
     loop {

@@ -14,10 +14,9 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use wasndr_core::client::{Client, DeviceSlot, Event, qr_terminal};
+use wasndr_core::client::{Client, Event, qr_terminal};
 use wasndr_core::crypto::PublicKey;
 use wasndr_core::noise::TrustRoot;
-use wasndr_core::signal::{IdentityKeyPair, generate_registration_id};
 use wasndr_core::store::MemoryStore;
 
 #[tokio::main(flavor = "current_thread")]
@@ -38,12 +37,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         public_key: PublicKey::from_slice(&hex::decode(root)?)?,
         serial: 0,
     };
-    let mut rng: rand::rngs::StdRng = rand::make_rng();
-    let signal = Arc::new(MemoryStore::new(
-        IdentityKeyPair::generate(&mut rng),
-        generate_registration_id(&mut rng),
-    ));
-    let (client, mut events) = Client::builder(signal, DeviceSlot::new())
+    let (client, mut events) = Client::builder(Arc::new(MemoryStore::empty()))
         .url(url)
         .trust_root(root)
         .build();

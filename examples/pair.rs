@@ -1,4 +1,4 @@
-//! Pair a new companion by QR and log it in, showing each QR in the terminal.
+//! Pair a new companion by QR (or by phone-number code) and log it in, showing each QR in the terminal.
 //!
 //! ```text
 //! cargo run -p wasndr-core --example pair -- --ws ws://127.0.0.1:PORT/ws/chat --root ROOT_KEY_HEX
@@ -8,7 +8,8 @@
 //! `--ws` and `--root` point it at a simulator (wasndr-sim prints both; the root is its certificate
 //! authority's 32-byte public key in hex). `--real` connects to WhatsApp itself with the production
 //! root: scan the QR with the phone under Settings → Linked devices. Options: `--name OS` (shown on the
-//! phone, default "wasndr"), `--png FILE` (also write each QR as a PNG).
+//! phone, default "wasndr"), `--png FILE` (also write each QR as a PNG), `--phone NUMBER` (also ask
+//! for an 8-character code to type on that phone under Linked devices → Link with phone number).
 //!
 //! The device lives in memory only: the example pairs, logs in, waits for Ctrl-C and logs out.
 
@@ -17,11 +18,10 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use wasndr_core::client::{Client, DeviceSlot, Event, WHATSAPP_WEB_URL, qr_png, qr_terminal};
+use wasndr_core::client::{Client, Event, WHATSAPP_WEB_URL, qr_png, qr_terminal};
 use wasndr_core::crypto::PublicKey;
 use wasndr_core::login::{Browser, CompanionPlatform};
 use wasndr_core::noise::TrustRoot;
-use wasndr_core::signal::{IdentityKeyPair, generate_registration_id};
 use wasndr_core::store::MemoryStore;
 
 struct Args {
@@ -29,6 +29,7 @@ struct Args {
     root: TrustRoot,
     os_name: String,
     png: Option<String>,
+    phone: Option<String>,
 }
 
 fn parse_args() -> Result<Args, Box<dyn Error>> {
@@ -37,6 +38,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
     let mut real = false;
     let mut os_name = "wasndr".to_owned();
     let mut png = None;
+    let mut phone = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -51,6 +53,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--real" => real = true,
             "--name" => os_name = args.next().ok_or("--name needs a value")?,
             "--png" => png = args.next(),
+            "--phone" => phone = args.next(),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -60,12 +63,14 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             root: TrustRoot::whatsapp_production(),
             os_name,
             png,
+            phone,
         }),
         (false, Some(url), Some(root)) => Ok(Args {
             url,
             root,
             os_name,
             png,
+            phone,
         }),
         _ => Err("use either --ws URL --root HEX (a simulator) or --real (WhatsApp)".into()),
     }
@@ -74,18 +79,17 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
-    let mut rng: rand::rngs::StdRng = rand::make_rng();
-    let signal = Arc::new(MemoryStore::new(
-        IdentityKeyPair::generate(&mut rng),
-        generate_registration_id(&mut rng),
-    ));
-    let (client, mut events) = Client::builder(signal, DeviceSlot::new())
+    let (client, mut events) = Client::builder(Arc::new(MemoryStore::empty()))
         .url(args.url.clone())
         .trust_root(args.root)
         .platform(CompanionPlatform::new(args.os_name.clone(), Browser::Chrome))
         .build();
     client.connect().await?;
     println!("connecting to {} …", args.url);
+    if let Some(phone) = &args.phone {
+        let code = client.pair_phone(phone, true).await?;
+        println!("on the phone of {phone}, enter the code {code}");
+    }
     loop {
         let event = tokio::select! {
             event = events.recv() => event,

@@ -251,6 +251,10 @@ pub enum Error {
         /// The `<error text>`.
         text: String,
     },
+    /// Phone-number pairing was asked for when it cannot run: the device is already paired, or the
+    /// registration connection is not up.
+    #[error("phone-number pairing is not possible now: {0}")]
+    PairingUnavailable(&'static str),
     /// The server sent a stanza other than the one this step waits for.
     #[error("unexpected stanza: expected {expected}, received {received}")]
     UnexpectedStanza {

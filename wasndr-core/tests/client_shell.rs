@@ -1,7 +1,8 @@
 //! The client shell against a scripted in-test server built from the Noise responder
-//! (`fake_server`): pairing by QR, login, prekey upload, keepalive, IQ correlation and timeouts, clean
-//! shutdown, stream errors (515, 401, 440, 503), login failures, dropped TCP connections, QR expiry,
-//! an untrusted certificate root, and the event overflow rule.
+//! (`fake_server`): pairing by QR and by phone-number code, login, prekey upload, keepalive, IQ
+//! correlation and timeouts, clean shutdown, stream errors (515, 401, 440, 503), login failures, dropped
+//! TCP connections, QR expiry, an untrusted certificate root, and the event overflow rule. Everything
+//! the client keeps goes through a `MemoryStore` the test inspects.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,26 +11,24 @@ mod fake_server;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_server::{FakeServer, Scan, ServerConn, pair_device, parse_qr, result_for};
+use fake_server::{FakeServer, QrParts, Scan, ServerConn, pair_device, parse_qr, result_for};
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use wasndr_core::binary::Node;
 use wasndr_core::client::{
-    Account, Client, ClientConfig, ConnectionState, DeviceKeys, DeviceSlot, DisconnectReason, Event, Events,
-    LogoutReason, QrTimings, ReconnectPolicy,
+    Client, ClientConfig, ConnectionState, DisconnectReason, Event, Events, LogoutReason, QrTimings,
+    ReconnectPolicy,
 };
 use wasndr_core::jid::Jid;
 use wasndr_core::login::ClientRequest;
-use wasndr_core::signal::{IdentityKeyPair, generate_registration_id};
-use wasndr_core::store::{MemoryStore, SignalStore};
+use wasndr_core::pair::link_code::PrimaryLinkCode;
+use wasndr_core::signal::ProtocolAddress;
+use wasndr_core::store::{Changes, Device, MemoryStore, Store};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn signal_store(rng: &mut StdRng) -> Arc<dyn SignalStore> {
-    Arc::new(MemoryStore::new(
-        IdentityKeyPair::generate(rng),
-        generate_registration_id(rng),
-    ))
+fn empty_store() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::empty())
 }
 
 /// Test timings: fast reconnects, keepalive off unless a test turns it on.
@@ -49,24 +48,26 @@ fn config(server: &FakeServer) -> ClientConfig {
     config
 }
 
-fn build(server: &FakeServer, signal: Arc<dyn SignalStore>, device: DeviceSlot) -> (Client, Events) {
-    Client::builder(signal, device).config(config(server)).build()
+fn build(server: &FakeServer, store: Arc<dyn Store>) -> (Client, Events) {
+    Client::builder(store).config(config(server)).build()
 }
 
-/// A device slot already paired as 15551234567:3.
-fn paired_slot(rng: &mut StdRng) -> DeviceSlot {
-    let slot = DeviceSlot::new();
-    let mut keys = DeviceKeys::generate(rng);
-    keys.account = Some(Account {
-        jid: Jid::pn("15551234567").with_device(3),
-        lid: None,
-        platform: Some("android".into()),
-        business_name: None,
-        signed_identity: vec![1, 2, 3],
-        key_index: 1,
-    });
-    slot.save(keys);
-    slot
+/// A store holding a device already paired as 15551234567:3.
+async fn paired_store(rng: &mut StdRng) -> Arc<dyn Store> {
+    let (mut device, signed_prekey) = Device::generate(1_700_000_000, rng).unwrap();
+    device.jid = Some(Jid::pn("15551234567").with_device(3));
+    device.platform = Some("android".into());
+    device.account = Some(vec![1, 2, 3]);
+    let store = empty_store();
+    let mut changes = Changes::new();
+    changes.device = Some(device);
+    changes.signed_prekeys.push(signed_prekey);
+    store.apply(&changes).await.unwrap();
+    store
+}
+
+async fn stored_device(store: &Arc<dyn Store>) -> Option<Device> {
+    store.load_device().await.unwrap()
 }
 
 async fn next_event(events: &mut Events) -> Event {
@@ -112,23 +113,27 @@ async fn logged_in(
 async fn pairs_by_qr_then_logs_in_after_515() {
     let mut rng = StdRng::seed_from_u64(1);
     let mut server = FakeServer::start().await;
-    let signal = signal_store(&mut rng);
-    let device = DeviceSlot::new();
-    let (client, mut events) = build(&server, signal.clone(), device.clone());
+    let store = empty_store();
+    let (client, mut events) = build(&server, store.clone());
     client.connect().await.unwrap();
 
-    // Registration: the payload carries our Signal identity and a verifiable signed prekey.
+    // Registration: the device was created and stored before the payload that names its keys went out.
     let mut conn = server.accept().await;
     assert_eq!(conn.origin.as_deref(), Some("https://web.whatsapp.com"));
     let ClientRequest::Register(registration) = &conn.payload.request else {
         panic!("expected a registration payload");
     };
-    let identity = signal.identity_key_pair().await.unwrap();
+    let created = stored_device(&store).await.expect("device stored at connect");
+    assert!(!created.is_paired());
+    let identity = store.identity_key_pair().await.unwrap();
     assert_eq!(&registration.identity, identity.public());
+    assert_eq!(created.noise_key.public, conn.client_static);
     assert!(registration.signed_prekey_signature_is_valid());
+    assert_eq!(registration.signed_prekey_id, created.signed_prekey_id);
+    assert_eq!(registration.registration_id, created.registration_id);
     assert_eq!(
         registration.registration_id,
-        signal.local_registration_id().await.unwrap()
+        store.local_registration_id().await.unwrap()
     );
 
     conn.send(&pair_device("pd-1", &["2@first", "2@second", "2@third"]))
@@ -150,6 +155,7 @@ async fn pairs_by_qr_then_logs_in_after_515() {
     assert_eq!((index, remaining, valid_for), (0, 2, Duration::from_secs(60)));
     let qr = parse_qr(&code);
     assert_eq!(qr.reference, "2@first");
+    assert_eq!(qr.adv, created.adv_secret_key);
     assert_eq!(
         qr.noise,
         *conn.client_static.as_bytes(),
@@ -164,6 +170,9 @@ async fn pairs_by_qr_then_logs_in_after_515() {
     conn.send(&scan.pair_success(&qr, "ps-1", &mut rng)).await;
     let answer = conn.recv().await;
     assert_eq!(answer.attr_str("id"), Some("ps-1"));
+    // The pairing was in the store when the phone got its answer.
+    let paired = stored_device(&store).await.expect("device kept");
+    assert_eq!(paired.jid, Some(scan.jid.clone()));
     scan.check_sign(&answer, &qr);
     match next_event(&mut events).await {
         Event::Paired {
@@ -175,8 +184,24 @@ async fn pairs_by_qr_then_logs_in_after_515() {
         }
         other => panic!("expected Paired, got {other:?}"),
     }
-    let account = device.account().expect("pairing stored before the reply");
-    assert_eq!(account.key_index, 7);
+    assert_eq!(paired.lid, Some(scan.lid.clone()));
+    assert_eq!(paired.platform.as_deref(), Some("android"));
+    assert_eq!(paired.noise_key.public, created.noise_key.public);
+    let signed = wasndr_core::pair::companion::PairedIdentity::from_signed_identity(
+        paired.account.as_deref().expect("signed identity stored"),
+    )
+    .unwrap();
+    assert_eq!(signed.key_index(), 7);
+    assert_eq!(signed.account_key, scan.primary.public);
+    assert_eq!(
+        store
+            .remote_identity(&ProtocolAddress::new("15551234567", 0))
+            .await
+            .unwrap(),
+        Some(scan.primary.public),
+        "the primary's identity is trusted from pairing on"
+    );
+    assert_eq!(client.jid(), Some(scan.jid.clone()));
 
     // 515: the client reconnects at once and logs in with the same Noise key.
     conn.send(&Node::new("stream:error").attr("code", "515")).await;
@@ -208,7 +233,7 @@ async fn pairs_by_qr_then_logs_in_after_515() {
     assert_eq!(first_id, &[0, 0, 1]);
     assert_eq!(
         upload.child("registration").unwrap().content_bytes().unwrap(),
-        &signal.local_registration_id().await.unwrap().to_be_bytes()
+        &created.registration_id.to_be_bytes()
     );
     assert_eq!(
         upload
@@ -221,10 +246,15 @@ async fn pairs_by_qr_then_logs_in_after_515() {
             .len(),
         64
     );
-    assert_eq!(signal.prekey_count().await.unwrap(), 812);
+    assert_eq!(store.prekey_count().await.unwrap(), 812);
     assert!(matches!(next_event(&mut events).await, Event::Connected { .. }));
     assert_eq!(
-        device.account().unwrap().lid.map(|l| l.to_string()).as_deref(),
+        stored_device(&store)
+            .await
+            .unwrap()
+            .lid
+            .map(|l| l.to_string())
+            .as_deref(),
         Some("98765432109876:3@lid"),
         "the LID from <success> is stored"
     );
@@ -283,9 +313,9 @@ async fn pairs_by_qr_then_logs_in_after_515() {
     ));
     assert_eq!(client.state(), ConnectionState::Disconnected);
 
-    // Rebuilt over the same stores, the client logs straight in.
+    // Rebuilt over the same store, the client logs straight in.
     drop(client);
-    let (client, mut events) = build(&server, signal.clone(), device.clone());
+    let (client, mut events) = build(&server, store.clone());
     client.connect().await.unwrap();
     let mut conn = server.accept().await;
     assert!(matches!(conn.payload.request, ClientRequest::Login(_)));
@@ -298,11 +328,147 @@ async fn pairs_by_qr_then_logs_in_after_515() {
 }
 
 #[tokio::test]
+async fn pairs_by_phone_number_code() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut server = FakeServer::start().await;
+    let store = empty_store();
+    let (client, mut events) = build(&server, store.clone());
+    client.connect().await.unwrap();
+    // Asked for before the registration connection is up: it waits for it.
+    let requested = tokio::spawn({
+        let client = client.clone();
+        async move { client.pair_phone("+1 (555) 123-4567", true).await }
+    });
+    let mut conn = server.accept().await;
+    conn.send(&pair_device("pd", &["2@only"])).await;
+    assert_eq!(conn.recv().await.attr_str("type"), Some("result"));
+
+    // companion_hello: our wrapped ephemeral key, Noise key, platform.
+    let hello = conn.expect_iq("md").await;
+    let reg = hello.child("link_code_companion_reg").unwrap();
+    assert_eq!(reg.attr_str("stage"), Some("companion_hello"));
+    assert_eq!(
+        reg.attr_jid("jid").unwrap().to_string(),
+        "15551234567@s.whatsapp.net"
+    );
+    assert_eq!(reg.attr_str("should_show_push_notification"), Some("true"));
+    let bytes = |node: &Node, tag: &str| node.child(tag).unwrap().content_bytes().unwrap().to_vec();
+    assert_eq!(
+        bytes(reg, "companion_server_auth_key_pub"),
+        conn.client_static.as_bytes()
+    );
+    let wrapped_companion = bytes(reg, "link_code_pairing_wrapped_companion_ephemeral_pub");
+    conn.reply(
+        &hello,
+        vec![
+            Node::new("link_code_companion_reg")
+                .children([Node::new("link_code_pairing_ref").bytes(b"REF-1".to_vec())]),
+        ],
+    )
+    .await;
+    let code = requested.await.unwrap().unwrap();
+    assert_eq!(code.len(), 9, "{code}");
+    assert_eq!(&code[4..5], "-");
+    let shown = loop {
+        match next_event(&mut events).await {
+            Event::PairCode { code } => break code,
+            Event::Qr { .. } => continue,
+            other => panic!("expected the pair code, got {other:?}"),
+        }
+    };
+    assert_eq!(shown, code);
+
+    // The user types the code on the phone (lower case, as people do); the phone answers.
+    let primary = Scan::new(&mut rng);
+    let primary_identity =
+        wasndr_core::signal::IdentityKeyPair::from_private(primary.primary.private.clone());
+    let (link, wrapped_primary) =
+        PrimaryLinkCode::start(&code.to_lowercase(), &wrapped_companion, &mut rng).unwrap();
+    let notification = |reference: &[u8]| {
+        Node::new("notification")
+            .attr("from", Jid::server())
+            .attr("id", "lc-1")
+            .attr("type", "link_code_companion_reg")
+            .children([Node::new("link_code_companion_reg")
+                .attr("stage", "primary_hello")
+                .children([
+                    Node::new("link_code_pairing_wrapped_primary_ephemeral_pub")
+                        .bytes(wrapped_primary.to_vec()),
+                    Node::new("primary_identity_pub").bytes(primary.primary.public.as_bytes().to_vec()),
+                    Node::new("link_code_pairing_ref").bytes(reference.to_vec()),
+                ])])
+    };
+    // A notification for another ref is acked and refused.
+    conn.send(&notification(b"REF-other")).await;
+    assert_eq!(conn.recv().await.tag, "ack");
+    assert!(matches!(
+        next_significant_non_qr(&mut events).await,
+        Event::PairError { .. }
+    ));
+    conn.send(&notification(b"REF-1")).await;
+    assert_eq!(conn.recv().await.tag, "ack");
+    let finish = conn.expect_iq("md").await;
+    let reg = finish.child("link_code_companion_reg").unwrap();
+    assert_eq!(reg.attr_str("stage"), Some("companion_finish"));
+    assert_eq!(bytes(reg, "link_code_pairing_ref"), b"REF-1");
+    let companion_identity = store.identity_key_pair().await.unwrap();
+    assert_eq!(
+        bytes(reg, "companion_identity_public"),
+        companion_identity.public().as_bytes()
+    );
+    let adv_secret = link
+        .finish(
+            &bytes(reg, "link_code_pairing_wrapped_key_bundle"),
+            companion_identity.public(),
+            &primary_identity,
+        )
+        .unwrap();
+    conn.reply(&finish, vec![]).await;
+
+    // The pair-success is authenticated with the derived secret, not the QR's.
+    let qr = QrParts {
+        reference: "2@only".into(),
+        noise: *conn.client_static.as_bytes(),
+        identity: *companion_identity.public().as_bytes(),
+        adv: adv_secret,
+        client_type: "1".into(),
+    };
+    let mut scan = primary;
+    conn.send(&scan.pair_success(&qr, "ps-lc", &mut rng)).await;
+    let answer = conn.recv().await;
+    scan.check_sign(&answer, &qr);
+    assert!(matches!(
+        next_significant_non_qr(&mut events).await,
+        Event::Paired { .. }
+    ));
+    let paired = stored_device(&store).await.unwrap();
+    assert_eq!(paired.jid, Some(scan.jid.clone()));
+    assert_eq!(paired.adv_secret_key, adv_secret);
+
+    // Now paired: asking again is refused.
+    assert!(matches!(
+        client.pair_phone("15551234567", false).await,
+        Err(wasndr_core::Error::PairingUnavailable(_))
+    ));
+    client.disconnect().await;
+}
+
+/// The next event that is not a QR rotation.
+async fn next_significant_non_qr(events: &mut Events) -> Event {
+    loop {
+        match next_event(events).await {
+            Event::Qr { .. } => continue,
+            other => return other,
+        }
+    }
+}
+
+#[tokio::test]
 async fn forged_pair_success_is_refused() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut server = FakeServer::start().await;
-    let device = DeviceSlot::new();
-    let (client, mut events) = build(&server, signal_store(&mut rng), device.clone());
+    let store = empty_store();
+    let (client, mut events) = build(&server, store.clone());
     client.connect().await.unwrap();
     let mut conn = server.accept().await;
     conn.send(&pair_device("pd", &["2@only"])).await;
@@ -323,23 +489,23 @@ async fn forged_pair_success_is_refused() {
         assert_eq!(error.attr_str("code"), Some("401"));
         assert_eq!(error.attr_str("text"), Some(expected_text));
         assert!(matches!(next_event(&mut events).await, Event::PairError { .. }));
-        assert!(device.account().is_none(), "nothing stored");
+        assert!(
+            !stored_device(&store).await.unwrap().is_paired(),
+            "nothing stored"
+        );
     }
     client.disconnect().await;
 }
 
 #[tokio::test]
 async fn qr_codes_rotate_and_expire_with_a_clear_event() {
-    let mut rng = StdRng::seed_from_u64(3);
     let mut server = FakeServer::start().await;
     let mut config = config(&server);
     config.qr = QrTimings {
         first: Duration::from_millis(300),
         next: Duration::from_millis(100),
     };
-    let (client, mut events) = Client::builder(signal_store(&mut rng), DeviceSlot::new())
-        .config(config)
-        .build();
+    let (client, mut events) = Client::builder(empty_store()).config(config).build();
     client.connect().await.unwrap();
     let mut conn = server.accept().await;
     conn.send(&pair_device("pd", &["2@a", "2@b", "2@c"])).await;
@@ -373,8 +539,9 @@ async fn qr_codes_rotate_and_expire_with_a_clear_event() {
 async fn stream_error_401_logs_out_and_clears_the_device() {
     let mut rng = StdRng::seed_from_u64(4);
     let mut server = FakeServer::start().await;
-    let device = paired_slot(&mut rng);
-    let (client, mut events) = build(&server, signal_store(&mut rng), device.clone());
+    let store = paired_store(&mut rng).await;
+    store.save_setting("kept", b"until logout").await.unwrap();
+    let (client, mut events) = build(&server, store.clone());
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
     conn.send(
         &Node::new("stream:error")
@@ -388,24 +555,36 @@ async fn stream_error_401_logs_out_and_clears_the_device() {
             reason: LogoutReason::DeviceRemoved
         }
     ));
-    assert!(device.load().is_none(), "device cleared");
+    assert!(stored_device(&store).await.is_none(), "device wiped");
+    assert_eq!(store.setting("kept").await.unwrap(), None, "all its data wiped");
+    assert!(store.signed_prekeys().await.unwrap().is_empty());
+    assert_eq!(client.jid(), None);
     assert!(server.accept_within(Duration::from_millis(500)).await.is_none());
     assert_eq!(client.state(), ConnectionState::LoggedOut);
+
+    // Connecting again registers a brand-new device.
+    client.connect().await.unwrap();
+    let conn = server.accept().await;
+    assert!(matches!(conn.payload.request, ClientRequest::Register(_)));
+    let fresh = stored_device(&store).await.unwrap();
+    assert!(!fresh.is_paired());
+    assert_eq!(fresh.noise_key.public, conn.client_static);
+    client.disconnect().await;
 }
 
 #[tokio::test]
 async fn replaced_stream_is_not_fought() {
     let mut rng = StdRng::seed_from_u64(5);
     let mut server = FakeServer::start().await;
-    let device = paired_slot(&mut rng);
-    let (client, mut events) = build(&server, signal_store(&mut rng), device.clone());
+    let store = paired_store(&mut rng).await;
+    let (client, mut events) = build(&server, store.clone());
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
     conn.send(&Node::new("stream:error").children([Node::new("conflict").attr("type", "replaced")]))
         .await;
     assert!(matches!(next_event(&mut events).await, Event::StreamReplaced));
     assert!(server.accept_within(Duration::from_millis(500)).await.is_none());
     assert_eq!(client.state(), ConnectionState::Disconnected);
-    assert!(device.account().is_some(), "still paired");
+    assert!(stored_device(&store).await.unwrap().is_paired(), "still paired");
 
     // Code 440 without a conflict child means the same.
     client.connect().await.unwrap();
@@ -420,7 +599,7 @@ async fn replaced_stream_is_not_fought() {
 async fn server_errors_and_dropped_connections_reconnect_with_backoff() {
     let mut rng = StdRng::seed_from_u64(6);
     let mut server = FakeServer::start().await;
-    let (client, mut events) = build(&server, signal_store(&mut rng), paired_slot(&mut rng));
+    let (client, mut events) = build(&server, paired_store(&mut rng).await);
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
 
     conn.send(&Node::new("stream:error").attr("code", "503")).await;
@@ -479,8 +658,8 @@ async fn login_failures_end_in_the_right_state() {
     let mut rng = StdRng::seed_from_u64(7);
     let mut server = FakeServer::start().await;
 
-    let device = paired_slot(&mut rng);
-    let (client, mut events) = build(&server, signal_store(&mut rng), device.clone());
+    let store = paired_store(&mut rng).await;
+    let (client, mut events) = build(&server, store.clone());
     client.connect().await.unwrap();
     server
         .accept()
@@ -493,9 +672,9 @@ async fn login_failures_end_in_the_right_state() {
             reason: LogoutReason::LoginRefused { reason: 401 }
         }
     ));
-    assert!(device.load().is_none());
+    assert!(stored_device(&store).await.is_none());
 
-    let (client, mut events) = build(&server, signal_store(&mut rng), paired_slot(&mut rng));
+    let (client, mut events) = build(&server, paired_store(&mut rng).await);
     client.connect().await.unwrap();
     server
         .accept()
@@ -515,7 +694,7 @@ async fn keepalive_pings_are_sent_and_a_silent_server_is_left() {
     config.keepalive.min_interval = Duration::from_millis(100);
     config.keepalive.max_interval = Duration::from_millis(150);
     config.keepalive.deadline = Duration::from_millis(300);
-    let (client, mut events) = Client::builder(signal_store(&mut rng), paired_slot(&mut rng))
+    let (client, mut events) = Client::builder(paired_store(&mut rng).await)
         .config(config)
         .build();
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
@@ -544,7 +723,7 @@ async fn iq_answers_are_matched_by_id_and_unanswered_ones_time_out() {
     let mut server = FakeServer::start().await;
     let mut config = config(&server);
     config.iq_timeout = Duration::from_millis(300);
-    let (client, mut events) = Client::builder(signal_store(&mut rng), paired_slot(&mut rng))
+    let (client, mut events) = Client::builder(paired_store(&mut rng).await)
         .config(config)
         .build();
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
@@ -620,7 +799,7 @@ async fn iq_answers_are_matched_by_id_and_unanswered_ones_time_out() {
 async fn disconnect_flushes_queued_stanzas_then_closes() {
     let mut rng = StdRng::seed_from_u64(10);
     let mut server = FakeServer::start().await;
-    let (client, mut events) = build(&server, signal_store(&mut rng), paired_slot(&mut rng));
+    let (client, mut events) = build(&server, paired_store(&mut rng).await);
     let mut conn = logged_in(&mut server, &client, &mut events, 100).await;
     for i in 0..20 {
         client
@@ -641,14 +820,11 @@ async fn disconnect_flushes_queued_stanzas_then_closes() {
 
 #[tokio::test]
 async fn an_untrusted_certificate_root_fails_the_handshake() {
-    let mut rng = StdRng::seed_from_u64(11);
     let mut server = FakeServer::start().await;
     let mut config = config(&server);
     config.trust_root = wasndr_core::noise::TrustRoot::whatsapp_production();
     config.reconnect.enabled = false;
-    let (client, mut events) = Client::builder(signal_store(&mut rng), DeviceSlot::new())
-        .config(config)
-        .build();
+    let (client, mut events) = Client::builder(empty_store()).config(config).build();
     client.connect().await.unwrap();
     // Accept the TCP/WebSocket side by hand: the handshake helper expects a finish that never comes.
     let accepted = tokio::spawn(async move { server.accept_within(Duration::from_secs(3)).await.is_some() });
@@ -669,7 +845,7 @@ async fn a_full_event_buffer_drops_and_reports_the_gap() {
     let mut config = config(&server);
     config.event_capacity = 1;
     config.event_send_timeout = Duration::from_millis(20);
-    let (client, mut events) = Client::builder(signal_store(&mut rng), paired_slot(&mut rng))
+    let (client, mut events) = Client::builder(paired_store(&mut rng).await)
         .config(config)
         .build();
     client.connect().await.unwrap();
@@ -726,7 +902,7 @@ async fn two_hundred_clients_in_one_process() {
     let mut clients = Vec::new();
     for i in 0..200u64 {
         let mut rng = StdRng::seed_from_u64(1000 + i);
-        let (client, events) = Client::builder(signal_store(&mut rng), paired_slot(&mut rng))
+        let (client, events) = Client::builder(paired_store(&mut rng).await)
             .config(config.clone())
             .build();
         client.connect().await.unwrap();

@@ -4,18 +4,18 @@
 
 use std::sync::Arc;
 
+use super::device::current_signed_prekey;
 use super::event::Event;
 use super::stanzas;
 use super::{ConnectionState, Shared};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
-use crate::signal::{
-    INITIAL_PREKEY_COUNT, MIN_PREKEY_COUNT, PREKEY_BATCH, SignedPreKeyRecord, generate_prekeys,
-};
+use crate::signal::{INITIAL_PREKEY_COUNT, MIN_PREKEY_COUNT, PREKEY_BATCH, generate_prekeys};
+use crate::store::Device;
 
 /// The post-login sequence; emits `Connected` unless the connection went away meanwhile.
-pub(super) async fn run(shared: Arc<Shared>, jid: Jid) {
-    match top_up_prekeys(&shared).await {
+pub(super) async fn run(shared: Arc<Shared>, jid: Jid, device: Device) {
+    match top_up_prekeys(&shared, &device).await {
         Ok(()) => {}
         Err(Error::NotConnected) => return,
         // Not fatal: the server tells us again when it runs low (encrypt notification).
@@ -32,7 +32,7 @@ pub(super) async fn run(shared: Arc<Shared>, jid: Jid) {
 
 /// Asks the server how many prekeys it holds and uploads more when it is below the threshold: the
 /// full initial set when it has none, a batch otherwise.
-pub(super) async fn top_up_prekeys(shared: &Shared) -> Result<()> {
+pub(super) async fn top_up_prekeys(shared: &Shared, device: &Device) -> Result<()> {
     let answer = shared.send_iq(stanzas::prekey_count()).await?;
     let count = answer
         .child("count")
@@ -42,11 +42,11 @@ pub(super) async fn top_up_prekeys(shared: &Shared) -> Result<()> {
             expected: "<count value=N/> in the prekey count answer",
             received: answer.to_string(),
         })?;
-    upload_if_low(shared, count).await
+    upload_if_low(shared, device, count).await
 }
 
 /// Uploads prekeys if the server holds fewer than [`MIN_PREKEY_COUNT`].
-pub(super) async fn upload_if_low(shared: &Shared, server_count: u32) -> Result<()> {
+pub(super) async fn upload_if_low(shared: &Shared, device: &Device, server_count: u32) -> Result<()> {
     if server_count >= MIN_PREKEY_COUNT {
         return Ok(());
     }
@@ -55,16 +55,14 @@ pub(super) async fn upload_if_low(shared: &Shared, server_count: u32) -> Result<
     } else {
         PREKEY_BATCH
     };
-    upload(shared, wanted).await
+    upload(shared, device, wanted).await
 }
 
 /// Generates `count` prekeys, stores them (before the server can hand them out), and uploads them with
 /// the current signed prekey.
-async fn upload(shared: &Shared, count: u32) -> Result<()> {
-    let store = &shared.signal;
-    let identity = store.identity_key_pair().await?;
-    let registration_id = store.local_registration_id().await?;
-    let signed = current_signed_prekey(shared).await?;
+async fn upload(shared: &Shared, device: &Device, count: u32) -> Result<()> {
+    let store = &*shared.store;
+    let signed = current_signed_prekey(store, device).await?;
     let first = store.next_prekey_id().await?;
     let (prekeys, _next) = {
         let mut rng: rand::rngs::StdRng = rand::make_rng();
@@ -73,32 +71,12 @@ async fn upload(shared: &Shared, count: u32) -> Result<()> {
     store.store_prekeys(&prekeys).await?;
     shared
         .send_iq(stanzas::prekey_upload(
-            registration_id,
-            &identity,
+            device.registration_id,
+            &device.identity,
             &prekeys,
             &signed,
         ))
         .await?;
     tracing::debug!(count, first, "uploaded prekeys");
     Ok(())
-}
-
-/// The newest signed prekey in the store, created (id 1) if there is none.
-pub(super) async fn current_signed_prekey(shared: &Shared) -> Result<SignedPreKeyRecord> {
-    let store = &shared.signal;
-    if let Some(newest) = store
-        .signed_prekeys()
-        .await?
-        .into_iter()
-        .max_by_key(|k| (k.timestamp, k.id))
-    {
-        return Ok(newest);
-    }
-    let identity = store.identity_key_pair().await?;
-    let record = {
-        let mut rng: rand::rngs::StdRng = rand::make_rng();
-        SignedPreKeyRecord::generate(&identity, 1, super::driver::unix_now(), &mut rng)?
-    };
-    store.store_signed_prekey(&record).await?;
-    Ok(record)
 }

@@ -15,8 +15,9 @@ use wasndr_proto::Message as _;
 
 use super::after_login;
 use super::backoff::reconnect_delay;
-use super::device::DeviceKeys;
+use super::device;
 use super::event::{DisconnectReason, Event, LogoutReason};
+use super::link_code;
 use super::pairing::{self, PairFailure};
 use super::socket::{self, Socket};
 use super::stanzas;
@@ -27,7 +28,7 @@ use crate::login::{
     LoginFailure, RegistrationKeys, StreamError, parse_failure, parse_stream_error, parse_success,
 };
 use crate::noise::{FrameDecoder, Initiator, RecvCipher, SendCipher};
-use crate::signal::IdentityKeyPair;
+use crate::store::Device;
 
 /// Seconds since the Unix epoch, for certificate checks and key timestamps.
 pub(crate) fn unix_now() -> u64 {
@@ -53,14 +54,48 @@ enum End {
     Stopped { done: Option<oneshot::Sender<()>> },
 }
 
+/// Fails what waits on the driver when it goes, however it goes (also when its task is aborted because
+/// the last [`Client`](super::Client) handle was dropped): waiting requests learn at once instead of
+/// at their timeout.
+struct DriverGone<'a>(&'a Shared);
+
+impl Drop for DriverGone<'_> {
+    fn drop(&mut self) {
+        self.0.pending.fail_all();
+        self.0.reset_link_code();
+    }
+}
+
+/// Tasks a connection started (post-login sequence, prekey refill, link-code answer): they serve that
+/// connection only, so they are aborted when it ends.
+#[derive(Default)]
+struct Background(Vec<JoinHandle<()>>);
+
+impl Background {
+    fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.0.retain(|task| !task.is_finished());
+        self.0.push(tokio::spawn(task));
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 /// Runs connections until one ends for good.
 pub(super) async fn run(shared: Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
+    let _gone = DriverGone(&shared);
     let mut rng: StdRng = rand::make_rng();
     let mut failures = 0u32;
     loop {
         shared.set_state(ConnectionState::Connecting);
         let end = connect_once(&shared, &mut commands, &mut rng).await;
         shared.pending.fail_all();
+        shared.reset_link_code();
         match end {
             End::Restart => {
                 failures = 0;
@@ -169,19 +204,12 @@ async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Comman
         reason,
         logged_in: false,
     };
-    let keys = match shared.device.load() {
-        Some(keys) => keys,
-        None => {
-            let keys = DeviceKeys::generate(rng);
-            shared.device.save(keys.clone());
-            keys
-        }
-    };
-    let identity = match shared.signal.identity_key_pair().await {
-        Ok(identity) => identity,
+    let device = match device::load_or_create(&*shared.store, unix_now(), rng).await {
+        Ok(device) => device,
         Err(error) => return retry(DisconnectReason::ConnectFailed(format!("store: {error}"))),
     };
-    let payload = match client_payload(shared, &keys, &identity).await {
+    shared.set_jid(device.jid.clone());
+    let payload = match client_payload(shared, &device).await {
         Ok(payload) => payload,
         Err(error) => return retry(DisconnectReason::ConnectFailed(format!("payload: {error}"))),
     };
@@ -191,11 +219,11 @@ async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Comman
         Err(error) => return retry(DisconnectReason::ConnectFailed(error)),
     };
     let mut decoder = FrameDecoder::new();
-    let (send, recv) = match handshake(shared, &mut socket, &mut decoder, &keys, &payload, rng).await {
+    let (send, recv) = match handshake(shared, &mut socket, &mut decoder, &device, &payload, rng).await {
         Ok(ciphers) => ciphers,
         Err(reason) => return retry(reason),
     };
-    let registering = keys.account.is_none();
+    let registering = !device.is_paired();
     shared.set_state(if registering {
         ConnectionState::Pairing
     } else {
@@ -207,39 +235,36 @@ async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Comman
         decoder,
         send,
         recv,
-        keys,
-        identity,
+        device,
         plaintext: Vec::new(),
         out: Vec::new(),
         qr: None,
         next_ping: Instant::now(),
         ping: None,
         logged_in: false,
-        background: Vec::new(),
+        background: Background::default(),
     };
     connection.schedule_ping(rng);
-    let end = connection.run(commands, rng).await;
-    for task in &connection.background {
-        task.abort();
-    }
-    end
+    connection.run(commands, rng).await
 }
 
-/// The registration payload for a new device, the login payload for a paired one.
-async fn client_payload(
-    shared: &Shared,
-    keys: &DeviceKeys,
-    identity: &IdentityKeyPair,
-) -> crate::Result<Vec<u8>> {
-    let config = &shared.config.payload;
-    let payload = match &keys.account {
-        Some(account) => config.login_payload(&account.jid)?,
+/// The registration payload for a new device, the login payload for a paired one. The configured push
+/// name wins over the one the device learnt.
+async fn client_payload(shared: &Shared, device: &Device) -> crate::Result<Vec<u8>> {
+    let mut with_name;
+    let mut config = &shared.config.payload;
+    if config.push_name.is_none() && device.push_name.is_some() {
+        with_name = config.clone();
+        with_name.push_name.clone_from(&device.push_name);
+        config = &with_name;
+    }
+    let payload = match &device.jid {
+        Some(jid) => config.login_payload(jid)?,
         None => {
-            let signed = after_login::current_signed_prekey(shared).await?;
-            let registration_id = shared.signal.local_registration_id().await?;
+            let signed = device::current_signed_prekey(&*shared.store, device).await?;
             config.registration_payload(&RegistrationKeys {
-                registration_id,
-                identity: identity.public(),
+                registration_id: device.registration_id,
+                identity: device.identity.public(),
                 signed_prekey_id: signed.id,
                 signed_prekey: &signed.key_pair.public,
                 signed_prekey_signature: &signed.signature,
@@ -254,13 +279,13 @@ async fn handshake(
     shared: &Shared,
     socket: &mut Socket,
     decoder: &mut FrameDecoder,
-    keys: &DeviceKeys,
+    device: &Device,
     payload: &[u8],
     rng: &mut StdRng,
 ) -> Result<(SendCipher, RecvCipher), DisconnectReason> {
     let lost = |error: String| DisconnectReason::ConnectionLost(error);
     let failed = |error: Error| DisconnectReason::HandshakeFailed(error.to_string());
-    let (awaiting, hello) = Initiator::new(keys.noise_key.clone(), shared.config.trust_root).start(rng);
+    let (awaiting, hello) = Initiator::new(device.noise_key.clone(), shared.config.trust_root).start(rng);
     socket
         .send(Message::Binary(hello.into()))
         .await
@@ -314,8 +339,8 @@ struct Connection {
     decoder: FrameDecoder,
     send: SendCipher,
     recv: RecvCipher,
-    keys: DeviceKeys,
-    identity: IdentityKeyPair,
+    /// Our device as stored (updated when pairing or `<success>` teach us more).
+    device: Device,
     /// Reused decryption buffer.
     plaintext: Vec<u8>,
     /// Reused encryption buffer.
@@ -325,8 +350,8 @@ struct Connection {
     /// The unanswered ping and its deadline.
     ping: Option<(String, Instant)>,
     logged_in: bool,
-    /// Post-login and prekey tasks, aborted when the connection ends.
-    background: Vec<JoinHandle<()>>,
+    /// Tasks serving this connection, aborted when it ends.
+    background: Background,
 }
 
 /// Sleeps until `deadline`, or forever without one.
@@ -542,7 +567,7 @@ impl Connection {
                     return self.start_qr(refs).await;
                 }
                 if let Some(pair_success) = node.child("pair-success") {
-                    return self.handle_pair_success(&id, pair_success, rng).await;
+                    return self.handle_pair_success(&id, &node, pair_success, rng).await;
                 }
                 tracing::debug!(id, "unhandled iq set");
                 None
@@ -555,7 +580,7 @@ impl Connection {
     }
 
     async fn start_qr(&mut self, refs: Vec<String>) -> Option<End> {
-        if self.keys.account.is_some() || refs.is_empty() {
+        if self.device.is_paired() || refs.is_empty() {
             return None;
         }
         self.qr = Some(QrState {
@@ -586,9 +611,9 @@ impl Connection {
         qr.deadline = Instant::now() + valid_for;
         let code = pairing::qr_code(
             reference,
-            &self.keys.noise_key.public,
-            self.identity.public(),
-            &self.keys.adv_secret,
+            &self.device.noise_key.public,
+            self.device.identity.public(),
+            &self.device.adv_secret_key,
             self.shared.config.payload.platform.web_client_type(),
         );
         let event = Event::Qr {
@@ -606,27 +631,52 @@ impl Connection {
         self.show_qr().await
     }
 
-    async fn handle_pair_success(&mut self, id: &str, pair_success: &Node, rng: &mut StdRng) -> Option<End> {
-        let verified =
-            match pairing::verify_pair_success(pair_success, &self.keys.adv_secret, &self.identity, rng) {
-                Ok(verified) => verified,
-                Err(failure) => return self.refuse_pairing(id, &failure).await,
-            };
+    async fn handle_pair_success(
+        &mut self,
+        id: &str,
+        iq: &Node,
+        pair_success: &Node,
+        rng: &mut StdRng,
+    ) -> Option<End> {
+        // A link-code exchange's secret first; the QR's still counts if the phone scanned instead.
+        let secrets: Vec<[u8; 32]> = self
+            .shared
+            .link_code_secret()
+            .into_iter()
+            .chain([self.device.adv_secret_key])
+            .collect();
+        let verified = match pairing::verify_pair_success(
+            iq,
+            pair_success,
+            &secrets,
+            &self.device.identity,
+            unix_now(),
+            rng,
+        ) {
+            Ok(verified) => verified,
+            Err(failure) => return self.refuse_pairing(id, &failure).await,
+        };
         // Stored before the phone hears back: a crash after the reply must not lose the pairing.
-        self.keys.account = Some(verified.account.clone());
-        self.shared.device.save(self.keys.clone());
+        let (paired, changes) = device::pairing_changes(&self.device, &verified.pairing);
+        if let Err(error) = self.shared.store.apply(&changes).await {
+            return self
+                .refuse_pairing(id, &PairFailure::Storage(error.to_string()))
+                .await;
+        }
+        self.device = paired;
+        self.shared.set_jid(self.device.jid.clone());
         if let Err(reason) = self.write(&pairing::pair_device_sign(id, &verified)).await {
             return Some(self.retry(reason));
         }
         self.qr = None;
-        let account = verified.account;
+        let pairing = verified.pairing;
         self.shared
             .events
             .emit(Event::Paired {
-                jid: account.jid,
-                lid: account.lid,
-                platform: account.platform,
-                business_name: account.business_name,
+                jid: pairing.jid,
+                lid: pairing.lid,
+                platform: pairing.platform,
+                business_name: pairing.business_name,
             })
             .await;
         None
@@ -648,22 +698,25 @@ impl Connection {
     }
 
     async fn handle_success(&mut self, node: &Node) {
-        let Some(account) = self.keys.account.as_mut() else {
+        let Some(jid) = self.device.jid.clone() else {
             tracing::warn!("success for a connection that is not paired: ignored");
             return;
         };
         let success = parse_success(node);
-        let jid = account.jid.clone();
         if let Some(lid) = success.lid
-            && account.lid.as_ref() != Some(&lid)
+            && self.device.lid.as_ref() != Some(&lid)
         {
-            account.lid = Some(lid);
-            self.shared.device.save(self.keys.clone());
+            self.device.lid = Some(lid);
+            // Informational (the server tells us again at each login): a failed write is not fatal.
+            if let Err(error) = self.shared.store.save_device(&self.device).await {
+                tracing::warn!(%error, "storing the LID from <success> failed");
+            }
         }
         self.logged_in = true;
         self.shared.set_state(ConnectionState::LoggingIn);
         let shared = self.shared.clone();
-        self.background.push(tokio::spawn(after_login::run(shared, jid)));
+        let device = self.device.clone();
+        self.background.spawn(after_login::run(shared, jid, device));
     }
 
     async fn handle_failure(&mut self, failure: &LoginFailure) -> End {
@@ -728,9 +781,13 @@ impl Connection {
         }
     }
 
-    /// Clears the device and ends for good.
+    /// Wipes the device's data and ends for good.
     async fn logged_out(&mut self, reason: LogoutReason) -> End {
-        self.shared.device.clear();
+        // If the wipe fails the device stays, the next login is refused again, and the wipe retried.
+        if let Err(error) = self.shared.store.delete_device().await {
+            tracing::error!(%error, "wiping the logged-out device from the store failed");
+        }
+        self.shared.set_jid(None);
         self.shared.events.emit(Event::LoggedOut { reason }).await;
         End::Final {
             state: ConnectionState::LoggedOut,
@@ -777,11 +834,20 @@ impl Connection {
                 .and_then(|v| v.parse::<u32>().ok());
             if let Some(count) = low {
                 let shared = self.shared.clone();
-                self.background.push(tokio::spawn(async move {
-                    if let Err(error) = after_login::upload_if_low(&shared, count).await {
+                let device = self.device.clone();
+                self.background.spawn(async move {
+                    if let Err(error) = after_login::upload_if_low(&shared, &device, count).await {
                         tracing::warn!(%error, "prekey refill failed");
                     }
-                }));
+                });
+            }
+        }
+        if kind == "link_code_companion_reg" && !self.device.is_paired() {
+            match link_code::parse_primary_hello(&node) {
+                Some(hello) => self
+                    .background
+                    .spawn(link_code::answer_primary(self.shared.clone(), hello)),
+                None => tracing::warn!("malformed link_code_companion_reg notification ignored"),
             }
         }
         let ack = stanzas::ack(&node);

@@ -13,13 +13,19 @@
 //!    [`ClientConfig::trust_root`]), `ClientPayload`: registration if the device is not paired yet,
 //!    login otherwise.
 //! 2. Registration: `pair-device` refs become [`Event::Qr`] codes, rotated 60 s then 20 s each, ending
-//!    in [`Event::QrExpired`]; a verified `pair-success` is stored, answered with `pair-device-sign`
+//!    in [`Event::QrExpired`]; [`Client::pair_phone`] offers an 8-character code instead
+//!    ([`Event::PairCode`]); a verified `pair-success` is stored, answered with `pair-device-sign`
 //!    and reported as [`Event::Paired`]; the server's 515 makes the client reconnect and log in.
 //! 3. Login: `<success>` → prekeys topped up → `<active/>` → [`Event::Connected`].
-//! 4. Stream errors: 515 reconnects at once; 401/device removed clears the device and ends with
+//! 4. Stream errors: 515 reconnects at once; 401/device removed wipes the device's data from the store
+//!    ([`DeviceStore::delete_device`](crate::store::DeviceStore::delete_device)) and ends with
 //!    [`Event::LoggedOut`]; a replaced stream ends with [`Event::StreamReplaced`] and no reconnect;
 //!    anything else, a dead keepalive or a dropped socket reconnects with capped exponential backoff and
 //!    jitter ([`ReconnectPolicy`]).
+//!
+//! Storage: everything the client keeps lives in the [`Store`] it is built with, one store per device.
+//! The first `connect` of an empty store creates the [`Device`] (keys, registration id, signed prekey)
+//! and stores it before anything about it is sent; pairing is stored before the phone is answered.
 //!
 //! Private keys never reach logs or `Debug` output: key types redact themselves, and stanzas are logged
 //! by tag only.
@@ -31,6 +37,7 @@ mod device;
 mod driver;
 mod event;
 mod iq;
+mod link_code;
 mod pairing;
 #[cfg(feature = "qr")]
 mod qr_render;
@@ -39,13 +46,12 @@ mod stanzas;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use config::{
     ClientConfig, KeepaliveConfig, QrTimings, ReconnectPolicy, WHATSAPP_WEB_ORIGIN, WHATSAPP_WEB_URL,
 };
-pub use device::{Account, AdvSecret, DeviceKeys, DeviceSlot};
 pub use event::{DisconnectReason, Event, Events, LogoutReason};
 #[cfg(feature = "qr")]
 pub use qr_render::{qr_png, qr_terminal};
@@ -55,9 +61,10 @@ use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::login::{CompanionPlatform, WaVersion};
 use crate::noise::TrustRoot;
-use crate::store::SignalStore;
+use crate::store::{Device, Store};
 use event::EventSender;
 use iq::{PendingRequests, RequestIds};
+use link_code::LinkCodeState;
 
 /// Where a client is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -102,12 +109,16 @@ struct Control {
 /// State shared by the handles and the driver.
 struct Shared {
     config: ClientConfig,
-    signal: Arc<dyn SignalStore>,
-    device: DeviceSlot,
+    store: Arc<dyn Store>,
+    /// Our device JID once known (loaded at connect, set by pairing, cleared by logout), for
+    /// [`Client::jid`] without a store round trip.
+    jid: Mutex<Option<Jid>>,
+    /// Phone-number pairing in progress on the current connection.
+    link_code: Mutex<LinkCodeState>,
     events: EventSender,
     ids: RequestIds,
     pending: PendingRequests,
-    state: Mutex<ConnectionState>,
+    state: watch::Sender<ConnectionState>,
     control: Mutex<Option<Control>>,
 }
 
@@ -127,11 +138,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn state(&self) -> ConnectionState {
-        *lock(&self.state)
+        *self.state.borrow()
     }
 
     fn set_state(&self, state: ConnectionState) {
-        *lock(&self.state) = state;
+        self.state.send_replace(state);
+    }
+
+    fn set_jid(&self, jid: Option<Jid>) {
+        *lock(&self.jid) = jid;
     }
 
     fn command_sender(&self) -> Option<mpsc::Sender<Command>> {
@@ -194,8 +209,7 @@ impl Shared {
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     config: ClientConfig,
-    signal: Arc<dyn SignalStore>,
-    device: DeviceSlot,
+    store: Arc<dyn Store>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -207,13 +221,12 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A production client over `signal` (identity, registration id, prekeys, sessions) and `device`
-    /// (Noise key, ADV secret, account). Reuse both to log the same companion in again.
-    pub fn new(signal: Arc<dyn SignalStore>, device: DeviceSlot) -> Self {
+    /// A production client over `store`, which holds one device: empty for a new companion (the first
+    /// [`Client::connect`] creates the device and registers it), or a paired one to log in again.
+    pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             config: ClientConfig::default(),
-            signal,
-            device,
+            store,
         }
     }
 
@@ -260,11 +273,12 @@ impl ClientBuilder {
         let shared = Arc::new(Shared {
             ids: RequestIds::new(&mut rng),
             config: self.config,
-            signal: self.signal,
-            device: self.device,
+            store: self.store,
+            jid: Mutex::new(None),
+            link_code: Mutex::new(LinkCodeState::default()),
             events,
             pending: PendingRequests::default(),
-            state: Mutex::new(ConnectionState::Disconnected),
+            state: watch::Sender::new(ConnectionState::Disconnected),
             control: Mutex::new(None),
         });
         let client = Client {
@@ -296,9 +310,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// A builder over `signal` and `device`; see [`ClientBuilder::new`].
-    pub fn builder(signal: Arc<dyn SignalStore>, device: DeviceSlot) -> ClientBuilder {
-        ClientBuilder::new(signal, device)
+    /// A builder over `store`; see [`ClientBuilder::new`].
+    pub fn builder(store: Arc<dyn Store>) -> ClientBuilder {
+        ClientBuilder::new(store)
     }
 
     fn shared(&self) -> &Arc<Shared> {
@@ -340,20 +354,26 @@ impl Client {
         }
     }
 
-    /// Unlinks this companion: asks the server to remove the device (if connected), disconnects, clears
-    /// the device, and emits [`Event::LoggedOut`] with [`LogoutReason::Requested`].
+    /// Unlinks this companion: asks the server to remove the device (if connected), disconnects, wipes
+    /// the device's data from the store, and emits [`Event::LoggedOut`] with [`LogoutReason::Requested`].
+    /// The next [`Client::connect`] registers a new device. Fails with the first error met (the server's
+    /// refusal or the store's), after doing every step it could.
     pub async fn logout(&self) -> Result<()> {
         let shared = self.shared();
-        let account = shared.device.account();
-        let removed = match &account {
-            Some(account) if shared.state() == ConnectionState::Connected => shared
-                .send_iq(stanzas::remove_companion_device(&account.jid))
+        let jid = match shared.store.load_device().await {
+            Ok(device) => device.and_then(|device| device.jid),
+            Err(_) => lock(&shared.jid).clone(),
+        };
+        let removed = match &jid {
+            Some(jid) if shared.state() == ConnectionState::Connected => shared
+                .send_iq(stanzas::remove_companion_device(jid))
                 .await
                 .map(|_| ()),
             _ => Ok(()),
         };
         self.disconnect().await;
-        shared.device.clear();
+        let wiped = shared.store.delete_device().await.map_err(Error::from);
+        shared.set_jid(None);
         shared.set_state(ConnectionState::LoggedOut);
         shared
             .events
@@ -361,7 +381,30 @@ impl Client {
                 reason: LogoutReason::Requested,
             })
             .await;
-        removed
+        removed.and(wiped)
+    }
+
+    /// Pairs by phone number instead of QR (transport guide D.6): asks the server to send the phone of
+    /// `phone` (international digits; `+`, spaces and dashes are fine) a pairing request, and returns
+    /// the 8-character code (`XXXX-XXXX`) the user types on that phone under Linked devices → Link with
+    /// phone number. The code is also emitted as [`Event::PairCode`]; [`Event::Paired`] follows as for a
+    /// QR scan. `show_push_notification` asks the phone to notify the user.
+    ///
+    /// Call it after [`Client::connect`] on an unpaired device (it waits for the registration connection
+    /// to come up). The QR codes keep coming meanwhile, and the window closes when they run out.
+    pub async fn pair_phone(&self, phone: &str, show_push_notification: bool) -> Result<String> {
+        link_code::request_code(self.shared(), phone, None, show_push_notification).await
+    }
+
+    /// [`Client::pair_phone`] with a code of your choosing: 8 characters (dashes and spaces are
+    /// dropped, letters upper-cased).
+    pub async fn pair_phone_with_code(
+        &self,
+        phone: &str,
+        code: &str,
+        show_push_notification: bool,
+    ) -> Result<String> {
+        link_code::request_code(self.shared(), phone, Some(code), show_push_notification).await
     }
 
     /// Where the client is in its life.
@@ -369,14 +412,21 @@ impl Client {
         self.shared().state()
     }
 
-    /// Our device JID, once paired.
+    /// Our device JID, once paired and known to this client (after pairing, or once `connect` loaded a
+    /// paired device from the store).
     pub fn jid(&self) -> Option<Jid> {
-        self.shared().device.account().map(|account| account.jid)
+        lock(&self.shared().jid).clone()
     }
 
-    /// The paired account, if any.
-    pub fn account(&self) -> Option<Account> {
-        self.shared().device.account()
+    /// The device in the store (`None` before the first `connect` of an empty store, and after a
+    /// logout).
+    pub async fn device(&self) -> Result<Option<Device>> {
+        Ok(self.shared().store.load_device().await?)
+    }
+
+    /// The store this client keeps its device in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared().store
     }
 
     /// A fresh stanza id (`<a>.<b>-<n>`).

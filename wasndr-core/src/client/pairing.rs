@@ -5,7 +5,7 @@
 
 use rand_core::CryptoRng;
 
-use super::device::{Account, AdvSecret};
+use super::device::Pairing;
 use crate::binary::{Content, Node};
 use crate::crypto::PublicKey;
 use crate::error::Error;
@@ -19,14 +19,14 @@ pub(crate) fn qr_code(
     reference: &str,
     noise_key: &PublicKey,
     identity: &PublicKey,
-    adv_secret: &AdvSecret,
+    adv_secret: &[u8; 32],
     web_client_type: u8,
 ) -> String {
     QrCode {
         reference: reference.to_owned(),
         noise_public: *noise_key,
         identity_public: *identity,
-        adv_secret: adv_secret.0,
+        adv_secret: *adv_secret,
         client_type: Some(web_client_type.to_string()),
     }
     .to_string()
@@ -41,13 +41,15 @@ pub(crate) enum PairFailure {
     HmacMismatch,
     /// The primary's account signature over our identity does not verify.
     SignatureMismatch,
+    /// The pairing could not be stored, so it is not confirmed to the phone.
+    Storage(String),
 }
 
 impl PairFailure {
     /// `(code, text)` of the `<error>` in the iq reply.
     pub(crate) fn wire_error(&self) -> (&'static str, &'static str) {
         match self {
-            PairFailure::Malformed(_) => ("500", "internal-error"),
+            PairFailure::Malformed(_) | PairFailure::Storage(_) => ("500", "internal-error"),
             PairFailure::HmacMismatch => ("401", "hmac-mismatch"),
             PairFailure::SignatureMismatch => ("401", "signature-mismatch"),
         }
@@ -58,6 +60,7 @@ impl PairFailure {
             PairFailure::Malformed(what) => format!("malformed pair-success: {what}"),
             PairFailure::HmacMismatch => "pair-success HMAC does not match our ADV secret".to_owned(),
             PairFailure::SignatureMismatch => "pair-success account signature does not verify".to_owned(),
+            PairFailure::Storage(error) => format!("pairing could not be stored: {error}"),
         }
     }
 }
@@ -75,16 +78,21 @@ impl From<Error> for PairFailure {
 /// A verified `pair-success`: what to store and what to answer.
 #[derive(Debug)]
 pub(crate) struct VerifiedPairing {
-    pub(crate) account: Account,
+    pub(crate) pairing: Pairing,
+    /// The key index the primary assigned, echoed in `pair-device-sign`.
+    pub(crate) key_index: u32,
     /// `ADVSignedDeviceIdentity` without the account signature key, for `pair-device-sign`.
     pub(crate) reply_identity: Vec<u8>,
 }
 
-/// Checks the `<pair-success>` element (D.2 steps 1–5) and countersigns it.
+/// Checks the `<pair-success>` element (D.2 steps 1–5) and countersigns it. The HMAC is tried under each
+/// of `adv_secrets` in turn: after a link-code exchange the phone may still have scanned the QR instead.
 pub(crate) fn verify_pair_success<R: CryptoRng + ?Sized>(
+    iq: &Node,
     pair_success: &Node,
-    adv_secret: &AdvSecret,
+    adv_secrets: &[[u8; 32]],
     identity: &IdentityKeyPair,
+    now: u64,
     rng: &mut R,
 ) -> Result<VerifiedPairing, PairFailure> {
     let malformed = |what: &str| PairFailure::Malformed(what.to_owned());
@@ -98,11 +106,25 @@ pub(crate) fn verify_pair_success<R: CryptoRng + ?Sized>(
     let jid = device
         .attr_jid("jid")
         .map(|jid| jid.to_owned())
-        .ok_or_else(|| malformed("device has no jid"))?;
+        .filter(|jid| jid.is_user() && !jid.user().is_empty())
+        .ok_or_else(|| malformed("device has no phone-number jid"))?;
     let lid = device.attr_jid("lid").map(|jid| jid.to_owned());
-    let paired = verify_and_countersign(container, &adv_secret.0, identity, rng)?;
+    let mut outcome = Err(PairFailure::HmacMismatch);
+    for secret in adv_secrets {
+        outcome = verify_and_countersign(container, secret, identity, rng)
+            .map(|paired| (paired, *secret))
+            .map_err(PairFailure::from);
+        if !matches!(outcome, Err(PairFailure::HmacMismatch)) {
+            break;
+        }
+    }
+    let (paired, adv_secret) = outcome?;
+    let server_time_offset = iq
+        .attr_str("t")
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(|t| t.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX)));
     Ok(VerifiedPairing {
-        account: Account {
+        pairing: Pairing {
             jid,
             lid,
             platform: pair_success
@@ -114,8 +136,11 @@ pub(crate) fn verify_pair_success<R: CryptoRng + ?Sized>(
                 .and_then(|biz| biz.attr_str("name"))
                 .map(str::to_owned),
             signed_identity: paired.signed_identity(),
-            key_index: paired.key_index(),
+            primary_identity: paired.account_key,
+            adv_secret,
+            server_time_offset,
         },
+        key_index: paired.key_index(),
         reply_identity: paired.reply_identity(),
     })
 }
@@ -124,7 +149,7 @@ pub(crate) fn verify_pair_success<R: CryptoRng + ?Sized>(
 pub(crate) fn pair_device_sign(id: &str, verified: &VerifiedPairing) -> Node {
     PairDeviceSign {
         id: id.to_owned(),
-        key_index: verified.account.key_index,
+        key_index: verified.key_index,
         device_identity: verified.reply_identity.clone(),
     }
     .to_node()
