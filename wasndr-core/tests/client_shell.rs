@@ -25,7 +25,9 @@ use wasndr_core::pair::link_code::PrimaryLinkCode;
 use wasndr_core::signal::ProtocolAddress;
 use wasndr_core::store::{Changes, Device, MemoryStore, Store};
 
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a test waits for something that should come; generous because CI machines are shared and
+/// debug builds are slow (nothing here measures speed).
+const WAIT: Duration = Duration::from_secs(30);
 
 fn empty_store() -> Arc<dyn Store> {
     Arc::new(MemoryStore::empty())
@@ -924,4 +926,76 @@ async fn two_hundred_clients_in_one_process() {
         client.disconnect().await;
     }
     serving.abort();
+}
+
+#[tokio::test]
+async fn disconnect_while_connecting_does_not_wait_for_the_handshake() {
+    let mut rng = StdRng::seed_from_u64(14);
+    // The listener accepts TCP (backlog) but never answers the WebSocket upgrade.
+    let server = FakeServer::start().await;
+    let mut config = config(&server);
+    config.shutdown_timeout = Duration::from_secs(120);
+    config.connect_timeout = Duration::from_secs(120);
+    let (client, mut events) = Client::builder(paired_store(&mut rng).await)
+        .config(config)
+        .build();
+    client.connect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(client.state(), ConnectionState::Connecting);
+    tokio::time::timeout(WAIT, client.disconnect())
+        .await
+        .expect("disconnect waited for the stuck connect");
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected {
+            reason: DisconnectReason::Requested,
+            reconnect_in: None
+        }
+    ));
+    assert_eq!(client.state(), ConnectionState::Disconnected);
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_restarting_the_stream_is_backed_off() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let mut server = FakeServer::start().await;
+    let mut config = config(&server);
+    config.reconnect.base_delay = Duration::from_millis(300);
+    config.reconnect.max_delay = Duration::from_secs(1);
+    let (client, mut events) = Client::builder(paired_store(&mut rng).await)
+        .config(config)
+        .build();
+    client.connect().await.unwrap();
+    let mut delays = Vec::new();
+    for _ in 0..5 {
+        let conn = server.accept().await;
+        let mut conn = conn;
+        conn.send(&Node::new("stream:error").attr("code", "515")).await;
+        conn.close().await;
+        match next_event(&mut events).await {
+            Event::Disconnected {
+                reason: DisconnectReason::RestartRequired,
+                reconnect_in: Some(delay),
+            } => delays.push(delay),
+            other => panic!("expected a restart, got {other:?}"),
+        }
+    }
+    // Three restarts at once (pairing needs one), then the backoff of any failure.
+    assert_eq!(&delays[..3], &[Duration::ZERO; 3]);
+    assert!(delays[3] >= Duration::from_millis(150), "{delays:?}");
+    assert!(delays[4] >= Duration::from_millis(300), "{delays:?}");
+    // A login resets the count.
+    let mut conn = server.accept().await;
+    conn.serve_login(100).await;
+    assert!(matches!(next_event(&mut events).await, Event::Connected { .. }));
+    conn.send(&Node::new("stream:error").attr("code", "515")).await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected {
+            reason: DisconnectReason::RestartRequired,
+            reconnect_in: Some(Duration::ZERO)
+        }
+    ));
+    client.disconnect().await;
 }

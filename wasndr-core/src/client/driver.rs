@@ -41,7 +41,10 @@ pub(crate) fn unix_now() -> u64 {
 #[derive(Debug)]
 enum End {
     /// 515: connect again at once.
-    Restart,
+    Restart {
+        /// Whether this connection had logged in.
+        logged_in: bool,
+    },
     /// Unexpected: reconnect after a backoff (if enabled).
     Retry {
         reason: DisconnectReason,
@@ -86,26 +89,39 @@ impl Drop for Background {
     }
 }
 
+/// 515s in a row, without a login in between, that are followed at once; after that they wait like any
+/// other failure, so a server that keeps restarting the stream is not hammered. Pairing needs one.
+const QUICK_RESTARTS: u32 = 3;
+
 /// Runs connections until one ends for good.
 pub(super) async fn run(shared: Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
     let _gone = DriverGone(&shared);
     let mut rng: StdRng = rand::make_rng();
     let mut failures = 0u32;
+    let mut quick_restarts = 0u32;
     loop {
         shared.set_state(ConnectionState::Connecting);
         let end = connect_once(&shared, &mut commands, &mut rng).await;
         shared.pending.fail_all();
         shared.reset_link_code();
-        match end {
-            End::Restart => {
-                failures = 0;
-                shared
-                    .events
-                    .emit(Event::Disconnected {
-                        reason: DisconnectReason::RestartRequired,
-                        reconnect_in: Some(Duration::ZERO),
-                    })
-                    .await;
+        let (reason, logged_in) = match end {
+            End::Restart { logged_in } => {
+                if logged_in {
+                    failures = 0;
+                    quick_restarts = 0;
+                }
+                quick_restarts += 1;
+                if quick_restarts <= QUICK_RESTARTS {
+                    shared
+                        .events
+                        .emit(Event::Disconnected {
+                            reason: DisconnectReason::RestartRequired,
+                            reconnect_in: Some(Duration::ZERO),
+                        })
+                        .await;
+                    continue;
+                }
+                (DisconnectReason::RestartRequired, false)
             }
             End::Final { state } => {
                 shared.set_state(state);
@@ -125,46 +141,46 @@ pub(super) async fn run(shared: Arc<Shared>, mut commands: mpsc::Receiver<Comman
                 }
                 return;
             }
-            End::Retry { reason, logged_in } => {
-                if logged_in {
-                    failures = 0;
-                }
-                let policy = shared.config.reconnect;
-                if !policy.enabled {
-                    shared.set_state(ConnectionState::Disconnected);
-                    shared
-                        .events
-                        .emit(Event::Disconnected {
-                            reason,
-                            reconnect_in: None,
-                        })
-                        .await;
-                    return;
-                }
-                let delay = reconnect_delay(&policy, failures, &mut rng);
-                failures = failures.saturating_add(1);
-                tracing::info!(?reason, ?delay, "connection lost; reconnecting");
-                shared.set_state(ConnectionState::Reconnecting);
-                shared
-                    .events
-                    .emit(Event::Disconnected {
-                        reason,
-                        reconnect_in: Some(delay),
-                    })
-                    .await;
-                if let Some(done) = wait_backoff(&shared, &mut commands, delay).await {
-                    shared.set_state(ConnectionState::Disconnected);
-                    shared
-                        .events
-                        .emit(Event::Disconnected {
-                            reason: DisconnectReason::Requested,
-                            reconnect_in: None,
-                        })
-                        .await;
-                    let _ = done.send(());
-                    return;
-                }
-            }
+            End::Retry { reason, logged_in } => (reason, logged_in),
+        };
+        if logged_in {
+            failures = 0;
+            quick_restarts = 0;
+        }
+        let policy = shared.config.reconnect;
+        if !policy.enabled {
+            shared.set_state(ConnectionState::Disconnected);
+            shared
+                .events
+                .emit(Event::Disconnected {
+                    reason,
+                    reconnect_in: None,
+                })
+                .await;
+            return;
+        }
+        let delay = reconnect_delay(&policy, failures, &mut rng);
+        failures = failures.saturating_add(1);
+        tracing::info!(?reason, ?delay, "connection lost; reconnecting");
+        shared.set_state(ConnectionState::Reconnecting);
+        shared
+            .events
+            .emit(Event::Disconnected {
+                reason,
+                reconnect_in: Some(delay),
+            })
+            .await;
+        if let Some(done) = wait_backoff(&shared, &mut commands, delay).await {
+            shared.set_state(ConnectionState::Disconnected);
+            shared
+                .events
+                .emit(Event::Disconnected {
+                    reason: DisconnectReason::Requested,
+                    reconnect_in: None,
+                })
+                .await;
+            let _ = done.send(());
+            return;
         }
     }
 }
@@ -198,30 +214,70 @@ fn refuse(shared: &Shared, payload: &[u8]) {
     }
 }
 
+/// A handshaken connection, before it is handed to [`Connection`].
+struct Opened {
+    socket: Socket,
+    decoder: FrameDecoder,
+    send: SendCipher,
+    recv: RecvCipher,
+    device: Device,
+}
+
+/// Loads (or creates) the device, opens the socket and runs the handshake.
+async fn open(shared: &Shared, rng: &mut StdRng) -> Result<Opened, DisconnectReason> {
+    let device = device::load_or_create(&*shared.store, unix_now(), rng)
+        .await
+        .map_err(|error| DisconnectReason::ConnectFailed(format!("store: {error}")))?;
+    shared.set_jid(device.jid.clone());
+    let payload = client_payload(shared, &device)
+        .await
+        .map_err(|error| DisconnectReason::ConnectFailed(format!("payload: {error}")))?;
+    let mut socket = socket::open(&shared.config.url, shared.config.connect_timeout)
+        .await
+        .map_err(DisconnectReason::ConnectFailed)?;
+    let mut decoder = FrameDecoder::new();
+    let (send, recv) = handshake(shared, &mut socket, &mut decoder, &device, &payload, rng).await?;
+    Ok(Opened {
+        socket,
+        decoder,
+        send,
+        recv,
+        device,
+    })
+}
+
 /// One connection from socket to end.
 async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Command>, rng: &mut StdRng) -> End {
-    let retry = |reason| End::Retry {
-        reason,
-        logged_in: false,
+    // Connecting can take up to the connect and handshake timeouts: a stop request must not wait for it.
+    let opened = {
+        let opening = open(shared, rng);
+        tokio::pin!(opening);
+        loop {
+            tokio::select! {
+                biased;
+                opened = &mut opening => break opened,
+                command = commands.recv() => match command {
+                    Some(Command::Stop { done }) => return End::Stopped { done: Some(done) },
+                    Some(Command::Send(payload)) => refuse(shared, &payload),
+                    None => return End::Stopped { done: None },
+                },
+            }
+        }
     };
-    let device = match device::load_or_create(&*shared.store, unix_now(), rng).await {
-        Ok(device) => device,
-        Err(error) => return retry(DisconnectReason::ConnectFailed(format!("store: {error}"))),
-    };
-    shared.set_jid(device.jid.clone());
-    let payload = match client_payload(shared, &device).await {
-        Ok(payload) => payload,
-        Err(error) => return retry(DisconnectReason::ConnectFailed(format!("payload: {error}"))),
-    };
-
-    let mut socket = match socket::open(&shared.config.url, shared.config.connect_timeout).await {
-        Ok(socket) => socket,
-        Err(error) => return retry(DisconnectReason::ConnectFailed(error)),
-    };
-    let mut decoder = FrameDecoder::new();
-    let (send, recv) = match handshake(shared, &mut socket, &mut decoder, &device, &payload, rng).await {
-        Ok(ciphers) => ciphers,
-        Err(reason) => return retry(reason),
+    let Opened {
+        socket,
+        decoder,
+        send,
+        recv,
+        device,
+    } = match opened {
+        Ok(opened) => opened,
+        Err(reason) => {
+            return End::Retry {
+                reason,
+                logged_in: false,
+            };
+        }
     };
     let registering = !device.is_paired();
     shared.set_state(if registering {
@@ -763,7 +819,9 @@ impl Connection {
         let error = parse_stream_error(node);
         tracing::info!(?error, "stream error");
         match error {
-            StreamError::RestartRequired => End::Restart,
+            StreamError::RestartRequired => End::Restart {
+                logged_in: self.logged_in,
+            },
             StreamError::LoggedOut { .. } => self.logged_out(LogoutReason::DeviceRemoved).await,
             StreamError::Replaced => {
                 self.shared.events.emit(Event::StreamReplaced).await;

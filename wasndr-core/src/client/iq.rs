@@ -51,6 +51,18 @@ impl PendingRequests {
         receiver
     }
 
+    /// Registers a request and returns the caller's end, which takes the entry out again when it is
+    /// dropped (answered, timed out, or the caller's future cancelled), so abandoned requests do not
+    /// pile up on a long-lived connection.
+    pub(crate) fn wait(&self, id: String) -> Waiting<'_> {
+        let answer = self.insert(id.clone());
+        Waiting {
+            table: self,
+            id,
+            answer,
+        }
+    }
+
     pub(crate) fn remove(&self, id: &str) {
         self.lock().remove(id);
     }
@@ -66,6 +78,21 @@ impl PendingRequests {
     /// Fails every waiting request (the connection ended; their answers can no longer come).
     pub(crate) fn fail_all(&self) {
         self.lock().clear();
+    }
+}
+
+/// A caller waiting for the answer to its request; see [`PendingRequests::wait`].
+#[derive(Debug)]
+pub(crate) struct Waiting<'a> {
+    table: &'a PendingRequests,
+    id: String,
+    /// Fulfilled with the answer; closed when the connection ends first.
+    pub(crate) answer: oneshot::Receiver<Node>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.table.remove(&self.id);
     }
 }
 
@@ -96,5 +123,18 @@ mod tests {
         let mut failed = pending.insert("c".into());
         pending.fail_all();
         assert!(failed.try_recv().is_err());
+    }
+
+    #[test]
+    fn an_abandoned_wait_leaves_no_entry() {
+        let pending = PendingRequests::default();
+        let waiting = pending.wait("x".into());
+        assert_eq!(pending.lock().len(), 1);
+        drop(waiting);
+        assert!(pending.lock().is_empty());
+        assert!(
+            pending.resolve("x", Node::new("iq")).is_some(),
+            "a late answer finds nobody"
+        );
     }
 }

@@ -120,6 +120,10 @@ struct Shared {
     pending: PendingRequests,
     state: watch::Sender<ConnectionState>,
     control: Mutex<Option<Control>>,
+    /// Taken by `connect`, `disconnect` and `logout` for their whole run: a `connect` while a
+    /// `disconnect` is still flushing would otherwise start a second driver whose state the first one's
+    /// last write contradicts.
+    lifecycle: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -176,18 +180,12 @@ impl Shared {
                 id
             }
         };
-        let answer = self.pending.insert(id.clone());
-        if let Err(error) = self.send_node(&node).await {
-            self.pending.remove(&id);
-            return Err(error);
-        }
-        let answer = match tokio::time::timeout(self.config.iq_timeout, answer).await {
+        let mut waiting = self.pending.wait(id.clone());
+        self.send_node(&node).await?;
+        let answer = match tokio::time::timeout(self.config.iq_timeout, &mut waiting.answer).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => return Err(Error::NotConnected),
-            Err(_) => {
-                self.pending.remove(&id);
-                return Err(Error::RequestTimedOut { id });
-            }
+            Err(_) => return Err(Error::RequestTimedOut { id }),
         };
         if answer.attr_str("type") == Some("error") {
             let error = answer.child("error");
@@ -280,6 +278,7 @@ impl ClientBuilder {
             pending: PendingRequests::default(),
             state: watch::Sender::new(ConnectionState::Disconnected),
             control: Mutex::new(None),
+            lifecycle: tokio::sync::Mutex::new(()),
         });
         let client = Client {
             inner: Arc::new(Handle { shared }),
@@ -324,6 +323,7 @@ impl Client {
     /// nothing if a driver is already running. Must be called within a Tokio runtime.
     pub async fn connect(&self) -> Result<()> {
         let shared = self.shared();
+        let _turn = shared.lifecycle.lock().await;
         let mut control = lock(&shared.control);
         if control.as_ref().is_some_and(|c| !c.task.is_finished()) {
             return Ok(());
@@ -338,6 +338,11 @@ impl Client {
     /// Closes the connection cleanly: stanzas already queued are written, the socket is closed, and no
     /// reconnect follows. Emits [`Event::Disconnected`] with [`DisconnectReason::Requested`].
     pub async fn disconnect(&self) {
+        let _turn = self.shared().lifecycle.lock().await;
+        self.stop_driver().await;
+    }
+
+    async fn stop_driver(&self) {
         let shared = self.shared();
         let Some(control) = lock(&shared.control).take() else {
             return;
@@ -360,6 +365,7 @@ impl Client {
     /// refusal or the store's), after doing every step it could.
     pub async fn logout(&self) -> Result<()> {
         let shared = self.shared();
+        let _turn = shared.lifecycle.lock().await;
         let jid = match shared.store.load_device().await {
             Ok(device) => device.and_then(|device| device.jid),
             Err(_) => lock(&shared.jid).clone(),
@@ -371,7 +377,7 @@ impl Client {
                 .map(|_| ()),
             _ => Ok(()),
         };
-        self.disconnect().await;
+        self.stop_driver().await;
         let wiped = shared.store.delete_device().await.map_err(Error::from);
         shared.set_jid(None);
         shared.set_state(ConnectionState::LoggedOut);

@@ -92,7 +92,7 @@ impl FakeServer {
 
     /// Accepts the next connection and runs the handshake.
     pub async fn accept(&mut self) -> ServerConn {
-        self.accept_within(Duration::from_secs(10))
+        self.accept_within(Duration::from_secs(30))
             .await
             .expect("no connection came")
     }
@@ -224,7 +224,7 @@ impl ServerConn {
     }
 
     pub async fn recv(&mut self) -> Node {
-        self.recv_within(Duration::from_secs(10))
+        self.recv_within(Duration::from_secs(30))
             .await
             .expect("client sent nothing")
     }
