@@ -72,9 +72,13 @@ fn answer_user(net: &Network, protocols: &[&str], user: &Node) -> Node {
                     .unwrap_or_else(|| format!("+{}", jid.user()));
                 children.push(Node::new("contact").attr("type", kind).text(text));
             }
-            // No `<lid val>`: answering it moves Baileys to LID addressing for sessions; the simulator
-            // keeps every client on phone-number addressing (LIDs still come with success/pair-success).
-            "lid" => {}
+            // Baileys 7 fetches prekey bundles only for LIDs it has a mapping for, so every known
+            // account answers with its LID.
+            "lid" => {
+                if let Some(account) = phone.as_deref().and_then(|phone| net.accounts.get(phone)) {
+                    children.push(Node::new("lid").attr("val", Jid::lid(&account.lid)));
+                }
+            }
             "status" => children.push(
                 Node::new("status")
                     .attr("t", "0")
