@@ -55,13 +55,19 @@ pub(crate) fn handle(shared: &Shared, ctx: &ConnCtx, node: Node) {
         Err((code, text)) => iq_error(&id, from, code, text),
     };
     let _ = ctx.outbox.send(Outbound::Node(reply));
+    // The answer to `<active/>` goes out before the offline queue it releases.
+    if let Peer::Device(device) = &ctx.peer
+        && xmlns == "passive"
+        && node.child("active").is_some()
+    {
+        shared.net().activate(device);
+    }
 }
 
-/// `<passive/>` or `<active/>`: an active device gets its offline queue, then `<ib><offline/></ib>`.
+/// `<passive/>` stops deliveries; `<active/>` (handled after the answer is sent) releases the offline
+/// queue, then `<ib><offline/></ib>`.
 fn passive(net: &mut Network, device: &(String, u16), node: &Node) -> IqAnswer {
-    if node.child("active").is_some() {
-        net.activate(device);
-    } else if node.child("passive").is_some()
+    if node.child("passive").is_some()
         && let Some(session) = net.sessions.get_mut(device)
     {
         session.active = false;
