@@ -212,7 +212,7 @@ async fn link_code_pairing() {
     let success = loop {
         let iq = companion.expect("iq").await;
         if iq.child("pair-success").is_some() {
-            break common::with_ref(&iq, |node| PairSuccess::from_node(node)).unwrap();
+            break common::with_ref(&iq, PairSuccess::from_node).unwrap();
         }
     };
     // The pair-success HMAC uses the new ADV secret, not the one from the (unused) QR.

@@ -88,7 +88,7 @@ pub fn trust_root(info: &SimInfo) -> TrustRoot {
     }
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A connected, handshaken test client.
 pub struct TestClient {

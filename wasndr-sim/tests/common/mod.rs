@@ -80,7 +80,7 @@ pub async fn pair(
     let info = sim.info();
     let mut companion = client::TestClient::connect(&info, &keys.noise, &keys.registration_payload()).await;
     let pair_device = companion.expect("iq").await;
-    let refs = with_ref(&pair_device, |node| parse_pair_device(node)).unwrap();
+    let refs = with_ref(&pair_device, parse_pair_device).unwrap();
     assert_eq!(refs.len(), 6, "six refs, like the real server");
     companion
         .send(&iq_result_to_server(pair_device.attr_str("id").unwrap()))
@@ -103,7 +103,7 @@ pub async fn pair(
         tokio::spawn(async move { sim.scan(&phone, &text).await })
     };
     let success = companion.expect("iq").await;
-    let success = with_ref(&success, |node| PairSuccess::from_node(node)).unwrap();
+    let success = with_ref(&success, PairSuccess::from_node).unwrap();
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
     let paired = verify_and_countersign(
         &success.device_identity,
