@@ -999,3 +999,38 @@ async fn a_server_that_keeps_restarting_the_stream_is_backed_off() {
     ));
     client.disconnect().await;
 }
+
+#[tokio::test]
+async fn a_server_closing_on_the_last_qr_ends_pairing_like_a_timeout() {
+    let mut server = FakeServer::start().await;
+    let (client, mut events) = build(&server, empty_store());
+    client.connect().await.unwrap();
+    let mut conn = server.accept().await;
+    conn.send(&pair_device("pd", &["2@first", "2@last"])).await;
+    conn.recv().await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Qr { index: 0, .. }
+    ));
+    // Closed while the first of two QRs shows: an ordinary drop, the client reconnects.
+    conn.close().await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected {
+            reason: DisconnectReason::ServerClosed,
+            reconnect_in: Some(_)
+        }
+    ));
+    let mut conn = server.accept().await;
+    conn.send(&pair_device("pd", &["2@only"])).await;
+    conn.recv().await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Qr { remaining: 0, .. }
+    ));
+    // Closed while the last QR shows: pairing is over.
+    conn.close().await;
+    assert!(matches!(next_event(&mut events).await, Event::QrExpired));
+    assert!(server.accept_within(Duration::from_millis(500)).await.is_none());
+    assert_eq!(client.state(), ConnectionState::Disconnected);
+}

@@ -2,6 +2,7 @@
 //! frames, answers the server, and reconnects.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -434,11 +435,11 @@ impl Connection {
                             return end;
                         }
                     }
-                    Some(Ok(Message::Close(_))) | None => return self.retry(DisconnectReason::ServerClosed),
+                    Some(Ok(Message::Close(_))) | None => return self.lost(DisconnectReason::ServerClosed).await,
                     // Text is not part of the protocol; WebSocket pings are answered by the library.
                     Some(Ok(_)) => {}
                     Some(Err(error)) => {
-                        return self.retry(DisconnectReason::ConnectionLost(error.to_string()));
+                        return self.lost(DisconnectReason::ConnectionLost(error.to_string())).await;
                     }
                 },
                 command = commands.recv() => match command {
@@ -468,6 +469,20 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// The server went away. While the last QR is on show that ends pairing, as our own QR timeout
+    /// would: the server drops a registration whose refs ran out, and a new connection would only start
+    /// over with new codes.
+    async fn lost(&mut self, reason: DisconnectReason) -> End {
+        if self.qr.as_ref().is_some_and(|qr| qr.index + 1 >= qr.refs.len()) {
+            self.qr = None;
+            self.shared.events.emit(Event::QrExpired).await;
+            return End::Final {
+                state: ConnectionState::Disconnected,
+            };
+        }
+        self.retry(reason)
     }
 
     fn retry(&self, reason: DisconnectReason) -> End {
@@ -572,7 +587,7 @@ impl Connection {
             "success" => self.handle_success(&node).await,
             "failure" => return Some(self.handle_failure(&parse_failure(&node)).await),
             "stream:error" => return Some(self.handle_stream_error(&node).await),
-            "xmlstreamend" => return Some(self.retry(DisconnectReason::ServerClosed)),
+            "xmlstreamend" => return Some(self.lost(DisconnectReason::ServerClosed).await),
             "ib" => return self.handle_ib(&node).await,
             "notification" => return self.handle_notification(node).await,
             "message" => self.shared.events.emit(Event::Message(Box::new(node))).await,
@@ -841,6 +856,11 @@ impl Connection {
 
     /// Wipes the device's data and ends for good.
     async fn logged_out(&mut self, reason: LogoutReason) -> End {
+        let reason = if self.shared.logout_requested.load(Ordering::Acquire) {
+            LogoutReason::Requested
+        } else {
+            reason
+        };
         // If the wipe fails the device stays, the next login is refused again, and the wipe retried.
         if let Err(error) = self.shared.store.delete_device().await {
             tracing::error!(%error, "wiping the logged-out device from the store failed");

@@ -44,6 +44,7 @@ mod qr_render;
 mod socket;
 mod stanzas;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -115,6 +116,9 @@ struct Shared {
     jid: Mutex<Option<Jid>>,
     /// Phone-number pairing in progress on the current connection.
     link_code: Mutex<LinkCodeState>,
+    /// Set while [`Client::logout`] runs, so that the server's `device_removed` answer is reported as
+    /// the logout the application asked for.
+    logout_requested: AtomicBool,
     events: EventSender,
     ids: RequestIds,
     pending: PendingRequests,
@@ -274,6 +278,7 @@ impl ClientBuilder {
             store: self.store,
             jid: Mutex::new(None),
             link_code: Mutex::new(LinkCodeState::default()),
+            logout_requested: AtomicBool::new(false),
             events,
             pending: PendingRequests::default(),
             state: watch::Sender::new(ConnectionState::Disconnected),
@@ -366,6 +371,7 @@ impl Client {
     pub async fn logout(&self) -> Result<()> {
         let shared = self.shared();
         let _turn = shared.lifecycle.lock().await;
+        shared.logout_requested.store(true, Ordering::Release);
         let jid = match shared.store.load_device().await {
             Ok(device) => device.and_then(|device| device.jid),
             Err(_) => lock(&shared.jid).clone(),
@@ -378,15 +384,25 @@ impl Client {
             _ => Ok(()),
         };
         self.stop_driver().await;
+        // The server may answer the removal by ending the stream with 401 device_removed before the iq
+        // result arrives; then the driver has already wiped the device and reported the logout.
+        let driver_logged_out = shared.state() == ConnectionState::LoggedOut;
+        let removed = match removed {
+            Err(Error::NotConnected) if driver_logged_out => Ok(()),
+            other => other,
+        };
         let wiped = shared.store.delete_device().await.map_err(Error::from);
         shared.set_jid(None);
         shared.set_state(ConnectionState::LoggedOut);
-        shared
-            .events
-            .emit(Event::LoggedOut {
-                reason: LogoutReason::Requested,
-            })
-            .await;
+        if !driver_logged_out {
+            shared
+                .events
+                .emit(Event::LoggedOut {
+                    reason: LogoutReason::Requested,
+                })
+                .await;
+        }
+        shared.logout_requested.store(false, Ordering::Release);
         removed.and(wiped)
     }
 
