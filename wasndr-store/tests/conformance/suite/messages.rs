@@ -143,6 +143,12 @@ pub(crate) async fn statuses_only_move_forward(container: &dyn StoreContainer) {
         status: MessageStatus::Played,
     };
     assert!(!store.update_message_status(&other_chat).await.unwrap());
+    let nameless = StatusUpdate {
+        chat: chat.clone(),
+        id: String::new(),
+        status: MessageStatus::Played,
+    };
+    assert!(matches!(store.update_message_status(&nameless).await, Err(StoreError::Invalid(_))));
 
     // Every status survives the round trip.
     for (i, status) in MessageStatus::ALL.into_iter().enumerate() {
