@@ -148,7 +148,10 @@ pub(crate) async fn statuses_only_move_forward(container: &dyn StoreContainer) {
         id: String::new(),
         status: MessageStatus::Played,
     };
-    assert!(matches!(store.update_message_status(&nameless).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.update_message_status(&nameless).await,
+        Err(StoreError::Invalid(_))
+    ));
 
     // Every status survives the round trip.
     for (i, status) in MessageStatus::ALL.into_iter().enumerate() {
