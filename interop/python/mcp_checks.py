@@ -125,6 +125,19 @@ async def refusals():
             client, "send_whatsapp_message", {"phone": "14155551234", "text": "hello"}, "quota_exceeded"
         )
         check(error.get("resetsAt") and error.get("limit") == 50, f"quota details: {error}")
+        # Rate limit: the free trial allows 5 sends a minute; the quota refusal above took one.
+        for attempt in range(10):
+            result = await client.call_tool("send_whatsapp_message", {"phone": "14155551234", "text": "again"})
+            code = ((result.structured_content or {}).get("error") or {}).get("code")
+            if code == "rate_limited":
+                break
+            check(code == "quota_exceeded", f"send {attempt}: {describe(result)}")
+        else:
+            raise CheckFailed("the plan's 5 sends a minute were never enforced")
+        # Five sends pass (the bucket refills one every 12 s, so a slow machine may see a sixth).
+        check(attempt >= 4, f"rate limited after {attempt + 1} more sends; the plan allows 5 a minute")
+        error = result.structured_content["error"]
+        check(error.get("retryAfter", 0) >= 1 and "Wait" in text_of(result), f"retry advice: {describe(result)}")
         # Plan gate: free trial has no history or groups.
         await refused(client, "get_message_history", {}, "plan_upgrade_required")
         await refused(client, "list_groups", {"sessionId": a["session"]}, "plan_upgrade_required")
@@ -173,7 +186,7 @@ async def refusals():
         )
         usage = await ok(client, "get_usage", {})
         check(usage["data"]["messagesUsed"] == 0, f"a send that never left is refunded: {usage}")
-    print("refusals: quota, plan gate, scope, bad phone, not found, not connected as isError results")
+    print("refusals: quota, rate limit, plan gate, scope, bad phone, not found, not connected as isError results")
 
 
 async def every_tool():

@@ -69,7 +69,7 @@ pub(crate) fn failure(error: &GatewayError) -> CallToolResult {
         }
         _ => {}
     }
-    let text = format!("{} ({}). {hint}", capitalise(&message), error.code());
+    let text = format!("{message} ({}). {hint}", error.code());
     let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
     result.structured_content = Some(json!({ "error": detail }));
     result
@@ -127,14 +127,6 @@ fn hint(error: &GatewayError) -> String {
             "WhatsApp refused this; check the recipient and arguments before retrying.".to_owned()
         }
         _ => "Try again later; if it persists, contact the operator.".to_owned(),
-    }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
