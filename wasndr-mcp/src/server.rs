@@ -358,7 +358,7 @@ impl WasndrMcp {
 
     #[tool(
         description = "Add members (phone numbers) to a group the session administers. Returns one result per \
-                       member: [{jid, status}] with WhatsApp's status code (200 added, 403 not allowed, 409 \
+                       member: [{jid, status, success}] with WhatsApp's status code (200 added, 403 not allowed, 409 \
                        already a member, ...). Needs groups:write and the standard plan or higher."
     )]
     async fn add_group_participants(
@@ -371,7 +371,7 @@ impl WasndrMcp {
 
     #[tool(
         description = "Remove members (phone numbers) from a group the session administers. Returns one result \
-                       per member: [{jid, status}]. Needs groups:write and the standard plan or higher.",
+                       per member: [{jid, status, success}]. Needs groups:write and the standard plan or higher.",
         annotations(destructive_hint = true)
     )]
     async fn remove_group_participants(

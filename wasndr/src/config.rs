@@ -35,13 +35,16 @@ pub(crate) struct FileConfig {
     pub(crate) fetch: FetchSection,
     #[serde(default)]
     pub(crate) webhooks: WebhookSection,
+    /// Read by builds with the `mcp` feature; accepted by all so one file serves every build.
     #[serde(default)]
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) mcp: McpSection,
 }
 
 /// `[mcp]`: the MCP server at `/mcp`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "mcp"), allow(dead_code))]
 pub(crate) struct McpSection {
     /// `Host` headers `/mcp` answers: names or `host:port`, or `["*"]` for any. Default: the public
     /// URL's host plus loopback.
