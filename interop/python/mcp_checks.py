@@ -331,6 +331,135 @@ async def stdio():
     print("stdio: wasndr mcp --stdio spawned by the SDK's stdio client")
 
 
+async def poll(what, attempt, seconds=60):
+    """Retries `attempt()` until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await attempt()
+        if value:
+            return value
+        check(asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}")
+        await asyncio.sleep(0.5)
+
+
+async def sandbox_every_tool():
+    """All twenty tools against `wasndr serve --sandbox` with a session linked to a virtual phone.
+
+    Written against the sandbox routes of docs/engine-seam.md ("Sandbox plug-in") before sandbox mode
+    existed: POST /sandbox/phones {phone}, POST /sandbox/sessions/{sessionId}/scan {phone},
+    POST /sandbox/phones/{phone}/send {to, text}, GET /sandbox/phones/{phone}/messages. Adjust the
+    request shapes here if the sandbox settles on others."""
+    key = CFG["b"]["key"]
+    rest = CFG["rest"]
+    own, contact, third, fourth = "15550001111", "15550002222", "15550003333", "15550004444"
+    async with httpx2.AsyncClient(base_url=rest, headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
+
+        async def call(method, path, **kwargs):
+            response = await api.request(method, path, **kwargs)
+            check(response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}")
+            return response.json()
+
+        location = (await call("POST", "/locations", json={"name": "Sandbox"}))["data"]["locationUuid"]
+        session = (await call("POST", "/sessions", json={"locationUuid": location, "name": "Main"}))["data"]
+        sid = session["sessionId"]
+
+        async def qr_ready():
+            return (await call("GET", f"/sessions/{sid}/qr"))["data"]["status"] == "qr_ready"
+
+        await poll("the QR", qr_ready)
+        for phone in (own, contact, third, fourth):
+            await call("POST", "/sandbox/phones", json={"phone": phone})
+        await call("POST", f"/sandbox/sessions/{sid}/scan", json={"phone": own})
+
+        async def connected():
+            return (await call("GET", f"/sessions/{sid}/status"))["data"]["status"] == "connected"
+
+        await poll("the session to connect", connected)
+
+        async def received(phone, text):
+            async def found():
+                messages = await call("GET", f"/sandbox/phones/{phone}/messages")
+                return any(text in json.dumps(m) for m in messages)
+            await poll(f"{text!r} at {phone}", found)
+
+        called = set()
+        png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+        async with http_client(key) as client:
+            # sessionId omitted: the account's only connected session.
+            checked = await ok(client, "check_whatsapp_number", {"phones": [contact, "19998887777"]})
+            check([c["exists"] for c in checked["data"]] == [True, False], f"check: {checked}")
+            called.add("check_whatsapp_number")
+            await ok(client, "send_whatsapp_message", {"phone": contact, "text": "hello from mcp"})
+            await received(contact, "hello from mcp")
+            called.add("send_whatsapp_message")
+            await ok(
+                client,
+                "send_whatsapp_media",
+                {"phone": contact, "mediaType": "image", "mediaBase64": png, "caption": "a dot from mcp"},
+            )
+            await received(contact, "a dot from mcp")
+            called.add("send_whatsapp_media")
+            group = await ok(client, "create_group", {"subject": "MCP team", "participants": [contact, third]})
+            gid = group["data"]["jid"]
+            called.add("create_group")
+            await ok(client, "send_group_message", {"groupJid": gid, "text": "hi group from mcp"})
+            await received(third, "hi group from mcp")
+            called.add("send_group_message")
+            await ok(
+                client,
+                "send_group_media",
+                {"groupJid": gid, "mediaType": "document", "mediaBase64": png, "fileName": "dot.png"},
+            )
+            called.add("send_group_media")
+            await ok(client, "send_poll", {"groupJid": gid, "question": "Lunch?", "options": ["yes", "no"]})
+            called.add("send_poll")
+            groups = await ok(client, "list_groups", {})
+            check(gid in [g["jid"] for g in groups["data"]], f"groups: {groups}")
+            called.add("list_groups")
+            info = await ok(client, "get_group_info", {"groupJid": gid})
+            check(info["data"]["subject"] == "MCP team", f"info: {info}")
+            called.add("get_group_info")
+            added = await ok(client, "add_group_participants", {"groupJid": gid, "participants": [fourth]})
+            check(added["data"][0]["success"], f"add: {added}")
+            called.add("add_group_participants")
+            members = await ok(client, "get_group_participants", {"groupJid": gid})
+            phones = {m["phone"] for m in members["data"]}
+            check({contact, third, fourth} <= phones, f"members: {members}")
+            called.add("get_group_participants")
+            removed = await ok(client, "remove_group_participants", {"groupJid": gid, "participants": [fourth]})
+            check(removed["data"][0]["success"], f"remove: {removed}")
+            called.add("remove_group_participants")
+            exported = await ok(client, "export_group_members", {"groupJid": gid})
+            check(fourth not in {m["phone"] for m in exported["data"]}, f"export: {exported}")
+            called.add("export_group_members")
+            await call("POST", f"/sandbox/phones/{contact}/send", json={"to": own, "text": "invoice 42 attached"})
+
+            async def in_history():
+                found = await ok(client, "get_message_history", {"search": "INVOICE 42"})
+                return found["meta"]["total"] >= 1 and found
+            history = await poll("the incoming message in history", in_history)
+            check(history["data"][0]["fromMe"] is False, f"history: {history}")
+            called.add("get_message_history")
+            status = await ok(client, "get_session_status", {})
+            check(status["data"]["status"] == "connected" and status["data"]["phone"] == own, f"status: {status}")
+            called.add("get_session_status")
+            sessions = await ok(client, "list_sessions", {})
+            check(sid in [s["sessionId"] for s in sessions["data"]], f"sessions: {sessions}")
+            called.add("list_sessions")
+            created = await ok(client, "create_api_account", {"name": "Second customer"})
+            called.add("create_api_account")
+            listed = await ok(client, "list_api_accounts", {})
+            check(created["data"]["locationUuid"] in [l["locationUuid"] for l in listed["data"]], "listed")
+            called.add("list_api_accounts")
+            await ok(client, "archive_api_account", {"locationUuid": created["data"]["locationUuid"]})
+            called.add("archive_api_account")
+            usage = await ok(client, "get_usage", {})
+            check(usage["data"]["messagesUsed"] == 5, f"five sends, five units: {usage}")
+            called.add("get_usage")
+    check(called == TOOLS, f"not called: {TOOLS - called}")
+    print("sandbox_every_tool: 20 tools through a session linked to a virtual phone")
+
+
 SCENARIOS = {
     "tools": lambda: tools(CFG["a"]["key"]),
     "refusals": refusals,
@@ -338,6 +467,7 @@ SCENARIOS = {
     "two_callers": two_callers,
     "unauthorized": unauthorized,
     "stdio": stdio,
+    "sandbox_every_tool": sandbox_every_tool,
 }
 
 

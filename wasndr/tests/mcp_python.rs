@@ -417,3 +417,24 @@ fn stdio_refuses_a_missing_or_unknown_key() {
         );
     }
 }
+
+/// All twenty tools through a session linked to a virtual phone of the embedded simulator. Ignored
+/// until `wasndr serve --sandbox` exists (it refuses to start today); then drop the `ignore`.
+#[test]
+#[ignore = "needs `wasndr serve --sandbox`: the simulator is not wired into the binary yet"]
+fn every_tool_against_the_sandbox() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("wasndr.db");
+    let db = db.to_str().unwrap();
+    let (_, key) = create_account(db, "Sandbox", "standard");
+    let server = start_with(db, &["--sandbox"]);
+    let addr = server.addr.clone();
+    let config = json!({
+        "url": format!("http://{addr}/mcp"),
+        "rest": format!("http://{addr}/api/v1"),
+        "b": {"key": key},
+    });
+    scenario(&python, "sandbox_every_tool", &config);
+    server.terminate();
+}
