@@ -51,9 +51,12 @@ def check(condition, message):
         raise CheckFailed(message)
 
 
-def http_client(key):
+def http_client(key, mode="auto"):
+    """An SDK client over Streamable HTTP; mode "legacy" forces the initialize handshake of pre-2026
+    protocol versions, as most deployed agents still speak."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return Client(streamable_http_client(CFG["url"], http_client=httpx2.AsyncClient(headers=headers)))
+    transport = streamable_http_client(CFG["url"], http_client=httpx2.AsyncClient(headers=headers))
+    return Client(transport, mode=mode)
 
 
 def describe(result):
@@ -114,7 +117,12 @@ async def tools(key):
         check(limit.get("maximum") == 500, f"history limit: {limit}")
         text = by_name["send_whatsapp_message"].input_schema["properties"]["text"]
         check(text.get("maxLength") == 65536, f"text limit: {text}")
-    print(f"tools: {len(names)} tools with described schemas")
+    async with http_client(key, mode="legacy") as legacy:
+        check(legacy.protocol_version < "2026", f"legacy handshake: {legacy.protocol_version}")
+        check({t.name for t in (await legacy.list_tools()).tools} == TOOLS, "legacy clients see the tools")
+        usage = await ok(legacy, "get_usage", {})
+        check(usage["data"]["plan"] == CFG["a"]["plan"], f"legacy caller resolved per request: {usage}")
+    print(f"tools: {len(names)} tools with described schemas (modern and legacy handshakes)")
 
 
 async def refusals():
