@@ -144,3 +144,56 @@ async fn logout_unlinks_the_device_on_the_phone_and_wipes_the_store() {
     assert!(store.load_device().await.unwrap().is_none());
     assert!(!sim.is_connected(PHONE, jid.device()));
 }
+
+#[tokio::test]
+async fn stanzas_queued_while_offline_arrive_after_reconnecting() {
+    let sim = wasndr_client::simulator().await;
+    sim.create_phone(PHONE).await.unwrap();
+    let peer = "15550003333";
+    sim.create_phone(peer).await.unwrap();
+    let store = memory_store();
+    let (client, mut events, jid) = pair_by_qr(&sim, PHONE, store.clone()).await;
+    client.disconnect().await;
+    assert!(matches!(
+        next_significant(&mut events).await,
+        Event::Disconnected {
+            reason: DisconnectReason::Requested,
+            ..
+        }
+    ));
+
+    // The peer writes while our companion is away (once the simulator has seen it go: what it writes
+    // to a connection that is closing is lost, as it keeps no unacknowledged stanzas).
+    tokio::time::timeout(wasndr_client::WAIT, async {
+        while sim.is_connected(PHONE, jid.device()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let mut sent = Vec::new();
+    for text in ["one", "two"] {
+        sent.push(sim.send_text(peer, PHONE, text).await.unwrap());
+    }
+    client.connect().await.unwrap();
+    // Connected comes first: the backlog follows the answer to <active/> on the wire.
+    match wasndr_client::next_event(&mut events).await {
+        Event::Connected { jid: connected } => assert_eq!(connected, jid),
+        other => panic!("expected Connected before the backlog, got {other:?}"),
+    }
+    let mut delivered = Vec::new();
+    let count = loop {
+        match wasndr_client::next_event(&mut events).await {
+            Event::Message(stanza) => {
+                assert_eq!(stanza.attr_str("offline"), Some("1"), "{stanza}");
+                assert_eq!(stanza.attr_jid("from").unwrap().user(), peer);
+                delivered.push(stanza.attr_str("id").unwrap().to_owned());
+            }
+            Event::OfflineSyncCompleted { count } => break count,
+            other => panic!("expected the offline backlog, got {other:?}"),
+        }
+    };
+    assert_eq!(delivered, sent, "in order, after the reconnect");
+    assert_eq!(count as usize, sent.len());
+    client.disconnect().await;
+}

@@ -21,13 +21,22 @@ pub(super) async fn run(shared: Arc<Shared>, jid: Jid, device: Device) {
         // Not fatal: the server tells us again when it runs low (encrypt notification).
         Err(error) => tracing::warn!(%error, "prekey check after login failed"),
     }
-    match shared.send_iq(stanzas::set_active()).await {
-        Ok(_) => {}
+    let mut active = stanzas::set_active();
+    let id = shared.ids.next();
+    active.set_attr("id", id.clone());
+    // The driver reports `Connected` when the answer arrives (see `Shared::take_active_request`).
+    shared.expect_active_answer(id.clone());
+    match shared.send_iq(active).await {
+        Ok(_) => return,
         Err(Error::NotConnected) => return,
+        // An error answer was reported by the driver as it came; a missing one is reported here.
+        Err(Error::IqError { .. }) => return,
         Err(error) => tracing::warn!(%error, "setting the connection active failed"),
     }
-    shared.set_state(ConnectionState::Connected);
-    shared.events.emit(Event::Connected { jid }).await;
+    if shared.take_active_request(&id) {
+        shared.set_state(ConnectionState::Connected);
+        shared.events.emit(Event::Connected { jid }).await;
+    }
 }
 
 /// Asks the server how many prekeys it holds and uploads more when it is below the threshold: the

@@ -65,8 +65,7 @@ struct DriverGone<'a>(&'a Shared);
 
 impl Drop for DriverGone<'_> {
     fn drop(&mut self) {
-        self.0.pending.fail_all();
-        self.0.reset_link_code();
+        self.0.connection_ended();
     }
 }
 
@@ -103,8 +102,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut commands: mpsc::Receiver<Comman
     loop {
         shared.set_state(ConnectionState::Connecting);
         let end = connect_once(&shared, &mut commands, &mut rng).await;
-        shared.pending.fail_all();
-        shared.reset_link_code();
+        shared.connection_ended();
         let (reason, logged_in) = match end {
             End::Restart { logged_in } => {
                 if logged_in {
@@ -583,7 +581,7 @@ impl Connection {
         tracing::trace!(tag = %node.tag, id = node.attr_str("id"), "received");
         match node.tag.as_ref() {
             "iq" => return self.handle_iq(node, rng).await,
-            "ack" => self.resolve(node),
+            "ack" => self.resolve(node).await,
             "success" => self.handle_success(&node).await,
             "failure" => return Some(self.handle_failure(&parse_failure(&node)).await),
             "stream:error" => return Some(self.handle_stream_error(&node).await),
@@ -609,13 +607,21 @@ impl Connection {
     }
 
     /// An answer to one of our requests (or a ping).
-    fn resolve(&mut self, node: Node) {
+    async fn resolve(&mut self, node: Node) {
         let Some(id) = node.attr_str("id").map(str::to_owned) else {
             return;
         };
         if self.ping.as_ref().is_some_and(|(ping, _)| *ping == id) {
             self.ping = None;
             return;
+        }
+        // The answer to `<active/>` completes the login: reported here, before any stanza that follows
+        // it on the wire (the offline backlog comes right after), rather than by the post-login task.
+        if self.shared.take_active_request(&id)
+            && let Some(jid) = self.device.jid.clone()
+        {
+            self.shared.set_state(ConnectionState::Connected);
+            self.shared.events.emit(Event::Connected { jid }).await;
         }
         if self.shared.pending.resolve(&id, node).is_some() {
             tracing::debug!(id, "answer to no pending request");
@@ -625,7 +631,7 @@ impl Connection {
     async fn handle_iq(&mut self, node: Node, rng: &mut StdRng) -> Option<End> {
         match node.attr_str("type") {
             Some("result" | "error") => {
-                self.resolve(node);
+                self.resolve(node).await;
                 None
             }
             Some("set") => {

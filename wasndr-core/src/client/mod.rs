@@ -116,6 +116,9 @@ struct Shared {
     jid: Mutex<Option<Jid>>,
     /// Phone-number pairing in progress on the current connection.
     link_code: Mutex<LinkCodeState>,
+    /// The id of the `<active/>` request of the current login, until its answer makes the client
+    /// `Connected`.
+    active_request: Mutex<Option<String>>,
     /// Set while [`Client::logout`] runs, so that the server's `device_removed` answer is reported as
     /// the logout the application asked for.
     logout_requested: AtomicBool,
@@ -155,6 +158,31 @@ impl Shared {
 
     fn set_jid(&self, jid: Option<Jid>) {
         *lock(&self.jid) = jid;
+    }
+
+    /// Forgets what belonged to the connection that just ended: waiting requests fail at once, a
+    /// link-code exchange and an awaited `<active/>` answer cannot complete on another connection.
+    fn connection_ended(&self) {
+        self.pending.fail_all();
+        self.reset_link_code();
+        *lock(&self.active_request) = None;
+    }
+
+    /// Notes the id of the `<active/>` request whose answer completes the login.
+    fn expect_active_answer(&self, id: String) {
+        *lock(&self.active_request) = Some(id);
+    }
+
+    /// Whether `id` is the awaited `<active/>` request; if so it is no longer awaited, so exactly one
+    /// caller reports `Connected`.
+    fn take_active_request(&self, id: &str) -> bool {
+        let mut awaited = lock(&self.active_request);
+        if awaited.as_deref() == Some(id) {
+            *awaited = None;
+            true
+        } else {
+            false
+        }
     }
 
     fn command_sender(&self) -> Option<mpsc::Sender<Command>> {
@@ -278,6 +306,7 @@ impl ClientBuilder {
             store: self.store,
             jid: Mutex::new(None),
             link_code: Mutex::new(LinkCodeState::default()),
+            active_request: Mutex::new(None),
             logout_requested: AtomicBool::new(false),
             events,
             pending: PendingRequests::default(),
