@@ -7,6 +7,7 @@
 use crate::binary::DecodeProblem;
 use crate::crypto::PublicKey;
 use crate::jid::PhoneNumberProblem;
+use crate::media::MediaProblem;
 use crate::noise::{CertRole, HandshakeMessageKind};
 use crate::signal::ProtocolAddress;
 use crate::store::StoreError;
@@ -231,6 +232,12 @@ pub enum Error {
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),
+
+    // --- media (messaging guide F) ---
+    /// A downloaded media body failed a check: it is truncated, corrupted, forged or not the file the
+    /// message describes.
+    #[error("invalid media: {0}")]
+    InvalidMedia(MediaProblem),
 }
 
 /// `Result` with [`Error`].

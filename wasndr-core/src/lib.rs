@@ -8,6 +8,7 @@ pub mod binary;
 pub mod crypto;
 mod error;
 pub mod jid;
+pub mod media;
 pub mod message;
 pub mod noise;
 pub mod signal;
