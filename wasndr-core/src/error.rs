@@ -233,6 +233,12 @@ pub enum Error {
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),
 
+    // --- messages (messaging guide C) ---
+    /// A decrypted message plaintext, or a part of it (a poll vote, a sender key carrier), is not the
+    /// protobuf it should be, or lacks a field it needs.
+    #[error("malformed message: {0}")]
+    MalformedMessage(&'static str),
+
     // --- media (messaging guide F) ---
     /// A downloaded media body failed a check: it is truncated, corrupted, forged or not the file the
     /// message describes.
