@@ -1,0 +1,97 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// wasndr: WhatsApp Web multi-device platform (REST API server and operator tools).
+#[derive(Debug, Parser)]
+#[command(name = "wasndr", version)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Configuration file (TOML). Also `WASNDR_CONFIG`.
+    #[arg(long, global = true, env = "WASNDR_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Database: a SQLite file path (default `wasndr.db`) or a `postgres://` URL. Also `WASNDR_DATABASE`.
+    #[arg(long, global = true, env = "WASNDR_DATABASE")]
+    pub(crate) database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on, e.g. `0.0.0.0:8080`. Also `WASNDR_LISTEN`.
+    #[arg(long, env = "WASNDR_LISTEN")]
+    pub(crate) listen: Option<String>,
+    /// Public base URL of this server (used in `/mcp-config` and download links). Also `WASNDR_PUBLIC_URL`.
+    #[arg(long, env = "WASNDR_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// Embed the WhatsApp simulator and serve `/api/v1/sandbox/...` (everything runs offline).
+    #[arg(long)]
+    pub(crate) sandbox: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountsCommand {
+    /// Create an account and print its id.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Plan (default: the configured default plan).
+        #[arg(long)]
+        plan: Option<String>,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Create a key for an account and print it (shown once).
+    Create {
+        /// The account's id.
+        #[arg(long)]
+        account: String,
+        /// Display name.
+        #[arg(long, default_value = "operator key")]
+        name: String,
+        /// Comma-separated scopes (default: all six).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List an account's live keys.
+    List {
+        /// The account's id.
+        #[arg(long)]
+        account: String,
+    },
+    /// Revoke a key.
+    Revoke {
+        /// The account's id.
+        #[arg(long)]
+        account: String,
+        /// The key's id (`uuid`).
+        #[arg(long)]
+        key: String,
+    },
+}

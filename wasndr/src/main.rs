@@ -1,0 +1,42 @@
+//! `wasndr`: the server (`wasndr serve`) and the operator CLI (`wasndr accounts ...`, `wasndr keys ...`).
+
+mod cli;
+mod config;
+mod database;
+mod operator;
+mod serve;
+mod unwired_engine;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = cli::Cli::parse();
+    init_logging();
+    match cli.command {
+        cli::Command::Serve(args) => serve::run(&cli.global, args).await,
+        cli::Command::Accounts(command) => operator::accounts(&cli.global, command).await,
+        cli::Command::Keys(command) => operator::keys(&cli.global, command).await,
+    }
+}
+
+/// Logs go to stderr (stdout carries what the CLI prints for the operator); `WASNDR_LOG` picks the level.
+fn init_logging() {
+    let level = match std::env::var("WASNDR_LOG")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "trace" => tracing::Level::TRACE,
+        "debug" => tracing::Level::DEBUG,
+        "warn" => tracing::Level::WARN,
+        "error" => tracing::Level::ERROR,
+        _ => tracing::Level::INFO,
+    };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
+}
