@@ -10,6 +10,7 @@ use crate::jid::PhoneNumberProblem;
 use crate::media::MediaProblem;
 use crate::noise::{CertRole, HandshakeMessageKind};
 use crate::signal::ProtocolAddress;
+use crate::stanza::StanzaProblem;
 use crate::store::StoreError;
 
 /// Every failure `wasndr-core` reports.
@@ -232,6 +233,32 @@ pub enum Error {
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),
+
+    // --- stanzas (messaging guide D–H) ---
+    /// A peer's stanza lacks something its kind requires, or holds a value that does not parse.
+    #[error("malformed <{stanza}> stanza: {problem}")]
+    MalformedStanza {
+        /// The stanza being parsed (its top-level tag).
+        stanza: &'static str,
+        /// What was wrong.
+        problem: StanzaProblem,
+    },
+    /// A node arrived where a parser expected another kind.
+    #[error("unexpected <{received}> stanza where <{expected}> was expected")]
+    UnexpectedStanza {
+        /// The tag the parser reads.
+        expected: &'static str,
+        /// The tag that came.
+        received: String,
+    },
+    /// The server answered an IQ with `type="error"`.
+    #[error("IQ error {code}: {text}")]
+    IqError {
+        /// `code` (0 when absent).
+        code: u32,
+        /// `text`.
+        text: String,
+    },
 
     // --- messages (messaging guide C) ---
     /// A decrypted message plaintext, or a part of it (a poll vote, a sender key carrier), is not the

@@ -12,6 +12,7 @@ pub mod media;
 pub mod message;
 pub mod noise;
 pub mod signal;
+pub mod stanza;
 pub mod store;
 
 pub use error::{Error, Result};
