@@ -9,9 +9,9 @@
 use libfuzzer_sys::fuzz_target;
 use wasndr_core::binary;
 
-/// Inflate limit for the fuzzer: small enough that a zlib bomb costs milliseconds, large enough for any
-/// input libFuzzer builds to inflate into something interesting.
-const INFLATE_LIMIT: usize = 1 << 20;
+/// Inflate limits for the fuzzer, picked by the last input byte: tiny and odd ones exercise the growth
+/// and cap arithmetic, the largest is small enough that a zlib bomb costs milliseconds.
+const INFLATE_LIMITS: [usize; 4] = [0, 37, 4096, 1 << 20];
 
 fuzz_target!(|data: &[u8]| {
     // The body decoder on its own (most inputs are not valid frames).
@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         check_fixed_point(tree.root());
     }
     // The full payload path: flags byte, optional zlib, then the body.
-    if let Ok(body) = binary::unpack_with_limit(data, INFLATE_LIMIT) {
+    let limit = INFLATE_LIMITS[usize::from(data.last().copied().unwrap_or(0) & 3)];
+    if let Ok(body) = binary::unpack_with_limit(data, limit) {
         if let Ok(tree) = binary::decode_node(&body) {
             check_fixed_point(tree.root());
         }

@@ -50,7 +50,7 @@ fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>> {
     // Start from what the compressed size can justify and grow by doubling, never past limit + 1 (one
     // byte over is enough to know the limit is exceeded).
     let mut out: Vec<u8> =
-        Vec::with_capacity(body.len().saturating_mul(4).clamp(64, limit.saturating_add(1)));
+        Vec::with_capacity(body.len().saturating_mul(4).max(64).min(limit.saturating_add(1)));
     loop {
         let consumed = inflater.total_in() as usize;
         let Some(input) = body.get(consumed..) else {
@@ -75,7 +75,7 @@ fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>> {
                     return malformed(AT, DecodeProblem::BadZlib);
                 }
                 if out.len() == out.capacity() {
-                    let grow = out.capacity().max(64).min(limit + 1 - out.len());
+                    let grow = out.capacity().max(64).min(limit.saturating_add(1) - out.len());
                     out.reserve_exact(grow);
                 }
             }

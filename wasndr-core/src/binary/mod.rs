@@ -3,8 +3,12 @@
 //!
 //! - [`Node`] is the owned, buildable form; [`encode`] writes it as a frame payload (flags byte `00` +
 //!   node).
-//! - [`unpack`] strips a received payload's flags byte (inflating zlib bodies), and [`decode_node`] reads
-//!   the body into a [`Decoded`] tree of borrowed [`NodeRef`]s; [`decode_owned`] does both and copies.
+//! - [`unpack`] strips a received payload's flags byte (inflating zlib bodies, with a size cap), and
+//!   [`decode_node`] reads the body into a [`Decoded`] tree: flat arrays with copyable [`NodeRef`]
+//!   handles. Tokens point into the static dictionaries, byte content borrows the input, and other text
+//!   is copied once into the tree's arena. [`decode_owned`] does both steps and returns an owned [`Node`].
+//! - Decoding never panics, never allocates more than the input can hold, and stops at [`MAX_DEPTH`];
+//!   every failure is `Error::MalformedNode` with the byte offset and a [`DecodeProblem`].
 //! - Attribute values are strings or typed JIDs ([`Value`]): the encoder never guesses a JID from text,
 //!   and a JID tag decodes as a JID.
 //!

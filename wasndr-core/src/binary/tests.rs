@@ -486,6 +486,12 @@ fn inflation_is_capped() {
         })
     );
     assert_eq!(unpack_with_limit(&bomb, 4 << 20).unwrap().len(), 4 << 20);
+    // Tiny and huge limits are fine too.
+    assert!(unpack_with_limit(&bomb, 0).is_err());
+    assert!(unpack_with_limit(&bomb, 10).is_err());
+    assert_eq!(unpack_with_limit(&bomb, usize::MAX).unwrap().len(), 4 << 20);
+    let empty = compressed_payload(&[]);
+    assert_eq!(unpack_with_limit(&empty, 0).unwrap().len(), 0);
     let exactly = compressed_payload(&[7u8; 1000]);
     assert_eq!(unpack_with_limit(&exactly, 1000).unwrap().len(), 1000);
     assert!(unpack_with_limit(&exactly, 999).is_err());

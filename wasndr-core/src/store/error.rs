@@ -21,6 +21,10 @@ pub enum StoreError {
     /// Something the protocol needs was never stored (e.g. our own identity before pairing).
     #[error("{0} is not in the store")]
     Missing(&'static str),
+    /// The caller handed the store a value it refuses to keep (an empty message id, a prekey id
+    /// outside 24 bits, an unknown device id). Nothing was written.
+    #[error("invalid value for the store: {0}")]
+    Invalid(&'static str),
 }
 
 impl StoreError {

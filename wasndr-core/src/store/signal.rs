@@ -17,10 +17,11 @@ use crate::signal::{IdentityKeyPair, PreKeyRecord, ProtocolAddress, SenderKeyNam
 /// notification, or on the user's say-so).
 #[async_trait]
 pub trait IdentityKeyStore: Send + Sync {
-    /// Our identity key pair. [`StoreError::Missing`] before the device was set up.
+    /// Our identity key pair (the [`super::Device`]'s). [`StoreError::Missing`] before a device was
+    /// saved.
     async fn identity_key_pair(&self) -> Result<IdentityKeyPair, StoreError>;
 
-    /// Our registration id.
+    /// Our registration id (the [`super::Device`]'s). [`StoreError::Missing`] before a device was saved.
     async fn local_registration_id(&self) -> Result<u32, StoreError>;
 
     /// The identity key we trust for `address`, if any.
@@ -65,7 +66,8 @@ pub trait PreKeyStore: Send + Sync {
     async fn load_prekey(&self, id: u32) -> Result<Option<PreKeyRecord>, StoreError>;
 
     /// Stores freshly generated prekeys and remembers where the next batch starts
-    /// ([`crate::signal::next_prekey_id`] of the last one).
+    /// ([`crate::signal::next_prekey_id`] of the last one). [`StoreError::Invalid`] for an id outside
+    /// `1..=0xffffff`; then nothing is stored.
     async fn store_prekeys(&self, prekeys: &[PreKeyRecord]) -> Result<(), StoreError>;
 
     /// Deletes a prekey after a message that used it decrypted.
@@ -112,7 +114,7 @@ pub trait SenderKeyStore: Send + Sync {
 }
 
 /// Everything the Signal protocol stores. Implemented for every type that implements the five parts;
-/// the future full `Store` has this as a supertrait.
+/// [`super::Store`] has this as a supertrait.
 pub trait SignalStore:
     IdentityKeyStore + SessionStore + PreKeyStore + SignedPreKeyStore + SenderKeyStore
 {

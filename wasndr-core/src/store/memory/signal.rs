@@ -1,62 +1,29 @@
-//! An in-memory store: for tests, the simulator's virtual phones, and as the reference behaviour the
-//! persistent backends must match.
-
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+//! The Signal store traits over [`MemoryStore`].
 
 use async_trait::async_trait;
 
-use super::{IdentityKeyStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore, StoreError};
+use super::MemoryStore;
 use crate::crypto::PublicKey;
 use crate::signal::group::SenderKeyRecord;
 use crate::signal::session::SessionRecord;
-use crate::signal::{
-    IdentityKeyPair, PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, next_prekey_id,
+use crate::signal::{IdentityKeyPair, PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRecord};
+use crate::store::{
+    IdentityKeyStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore, StoreError,
+    check_prekey_id,
 };
-
-/// Every Signal store trait over maps behind one mutex. Nothing survives a restart.
-#[derive(Debug)]
-pub struct MemoryStore {
-    identity: IdentityKeyPair,
-    registration_id: u32,
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    identities: HashMap<ProtocolAddress, PublicKey>,
-    sessions: HashMap<ProtocolAddress, SessionRecord>,
-    prekeys: BTreeMap<u32, PreKeyRecord>,
-    next_prekey_id: Option<u32>,
-    signed_prekeys: BTreeMap<u32, SignedPreKeyRecord>,
-    sender_keys: HashMap<SenderKeyName, SenderKeyRecord>,
-}
-
-impl MemoryStore {
-    /// An empty store for the device with `identity` and `registration_id`.
-    pub fn new(identity: IdentityKeyPair, registration_id: u32) -> Self {
-        Self {
-            identity,
-            registration_id,
-            inner: Mutex::new(Inner::default()),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a map half-written (every write is one insert or
-        // remove), so a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
 
 #[async_trait]
 impl IdentityKeyStore for MemoryStore {
     async fn identity_key_pair(&self) -> Result<IdentityKeyPair, StoreError> {
-        Ok(self.identity.clone())
+        let state = self.lock();
+        let (identity, _) = state.identity().ok_or(StoreError::Missing("identity key pair"))?;
+        Ok(identity.clone())
     }
 
     async fn local_registration_id(&self) -> Result<u32, StoreError> {
-        Ok(self.registration_id)
+        let state = self.lock();
+        let (_, registration_id) = state.identity().ok_or(StoreError::Missing("registration id"))?;
+        Ok(registration_id)
     }
 
     async fn remote_identity(&self, address: &ProtocolAddress) -> Result<Option<PublicKey>, StoreError> {
@@ -111,13 +78,8 @@ impl PreKeyStore for MemoryStore {
     }
 
     async fn store_prekeys(&self, prekeys: &[PreKeyRecord]) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        for prekey in prekeys {
-            inner.prekeys.insert(prekey.id, prekey.clone());
-        }
-        if let Some(last) = prekeys.last() {
-            inner.next_prekey_id = Some(next_prekey_id(last.id));
-        }
+        prekeys.iter().try_for_each(|p| check_prekey_id(p.id))?;
+        self.lock().store_prekeys(prekeys);
         Ok(())
     }
 
@@ -153,7 +115,7 @@ impl SignedPreKeyStore for MemoryStore {
 
     async fn signed_prekeys(&self) -> Result<Vec<SignedPreKeyRecord>, StoreError> {
         let mut all: Vec<SignedPreKeyRecord> = self.lock().signed_prekeys.values().cloned().collect();
-        all.sort_by_key(|k| k.timestamp);
+        all.sort_by_key(|k| (k.timestamp, k.id));
         Ok(all)
     }
 }
