@@ -4,6 +4,8 @@
 //! - building: [`generate_message_id`], [`poll_creation`], [`encrypt_vote`], [`reaction`],
 //!   [`device_sent`], [`sender_key_distribution`], [`pad`];
 //! - reading: [`plain_text`], [`unwrap_content`], [`decrypt_vote`] and [`PollTally`], [`unpad`];
+//! - the pure pipelines over loaded records, returning a [`crate::store::Changes`] to apply before
+//!   anything goes out: [`plan_send`], [`receive`] (with [`needed_records`]), [`plan_retry`];
 //! - classifying for the stanza: [`stanza_type`], [`enc_media_type`], [`edit_attribute`],
 //!   [`hides_decrypt_failure`], [`poll_type`], [`participant_hash`].
 
@@ -11,10 +13,15 @@ mod classify;
 mod content;
 mod id;
 mod padding;
+mod pairwise;
 mod phash;
 mod poll;
 mod reaction;
+mod receive;
+mod records;
+mod retry;
 mod secret;
+mod send;
 mod text;
 mod wrappers;
 
@@ -28,6 +35,13 @@ pub use poll::{
     poll_vote,
 };
 pub use reaction::{message_key, reaction};
+pub use receive::{
+    DecryptedMessage, MAX_RETRY_RECEIPTS, ReceiveContext, ReceiveOutcome, Received, decryption_sender,
+    needed_records, receive,
+};
+pub use records::{OwnDevice, RecordKeys, Records, protocol_address};
+pub use retry::{RetryRequest, plan_retry, retry_needs_bundle};
 pub use secret::{MESSAGE_SECRET_LEN, SecretKey, SecretUse};
+pub use send::{GroupSend, PlannedSend, SendRequest, plan_send};
 pub use text::plain_text;
 pub use wrappers::{device_sent, open_device_sent, sender_key_distribution};

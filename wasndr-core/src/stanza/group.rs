@@ -3,6 +3,7 @@
 use crate::binary::{Node, NodeRef};
 use crate::error::Result;
 use crate::jid::{Jid, Server};
+use crate::store::{self, AddressingMode, GroupParticipant, ParticipantRole};
 
 use super::StanzaProblem;
 use super::iq::{Iq, IqType, iq_result};
@@ -140,33 +141,6 @@ pub fn invite_link(code: &str) -> String {
     format!("https://chat.whatsapp.com/{code}")
 }
 
-/// A member's rank.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum ParticipantRole {
-    /// An ordinary member.
-    #[default]
-    Member,
-    /// `type="admin"`.
-    Admin,
-    /// `type="superadmin"`: the creator.
-    SuperAdmin,
-}
-
-/// A member as the group node lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupParticipant {
-    /// `jid` (PN or LID form).
-    pub jid: Jid,
-    /// `type`.
-    pub role: ParticipantRole,
-    /// `lid`, when `jid` is a phone number.
-    pub lid: Option<Jid>,
-    /// `phone_number`, when `jid` is a LID.
-    pub phone_number: Option<Jid>,
-    /// `display_name`.
-    pub display_name: Option<String>,
-}
-
 /// The group description.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupDescription {
@@ -182,7 +156,7 @@ pub struct GroupDescription {
 
 /// A group's metadata (messaging guide G.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupInfo {
+pub struct GroupMetadata {
     /// The group (`id` attribute, `@g.us` added).
     pub jid: Jid,
     /// `subject`.
@@ -199,8 +173,8 @@ pub struct GroupInfo {
     pub creator_pn: Option<Jid>,
     /// `size`.
     pub size: Option<u32>,
-    /// `addressing_mode` (`lid` or `pn`).
-    pub addressing_mode: Option<String>,
+    /// `addressing_mode`.
+    pub addressing_mode: Option<AddressingMode>,
     /// The members.
     pub participants: Vec<GroupParticipant>,
     /// The description.
@@ -223,10 +197,26 @@ pub struct GroupInfo {
     pub suspended: bool,
 }
 
-impl GroupInfo {
+impl GroupMetadata {
     /// Parses a `<group>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<GroupInfo> {
+    pub fn parse(node: NodeRef<'_>) -> Result<GroupMetadata> {
         parse_group(Reader::expect(node, "group")?)
+    }
+
+    /// The group cache entry for this metadata, fetched at `updated_at` (unix seconds).
+    pub fn to_store(&self, updated_at: u64) -> store::GroupInfo {
+        store::GroupInfo {
+            jid: self.jid.clone(),
+            subject: self.subject.clone().unwrap_or_default(),
+            description: self.description.as_ref().map(|d| d.text.clone()),
+            owner: self.creator.clone(),
+            created_at: self.creation,
+            addressing_mode: self.addressing_mode.unwrap_or_default(),
+            announce: self.announce,
+            locked: self.locked,
+            participants: self.participants.clone(),
+            updated_at,
+        }
     }
 }
 
@@ -244,8 +234,8 @@ fn group_jid(group: Reader<'_>) -> Result<Jid> {
     }
 }
 
-fn parse_group(group: Reader<'_>) -> Result<GroupInfo> {
-    let mut info = GroupInfo {
+fn parse_group(group: Reader<'_>) -> Result<GroupMetadata> {
+    let mut info = GroupMetadata {
         jid: group_jid(group)?,
         subject: group.opt_string("subject"),
         subject_time: group.opt_u64("s_t")?,
@@ -254,7 +244,7 @@ fn parse_group(group: Reader<'_>) -> Result<GroupInfo> {
         creator: group.opt_jid("creator")?,
         creator_pn: group.opt_jid("creator_pn")?,
         size: group.opt_u32("size")?,
-        addressing_mode: group.opt_string("addressing_mode"),
+        addressing_mode: group.opt_str("addressing_mode").and_then(AddressingMode::parse),
         participants: Vec::new(),
         description: None,
         announce: false,
@@ -303,18 +293,17 @@ fn parse_participant(node: Reader<'_>) -> Result<GroupParticipant> {
         },
         lid: node.opt_jid("lid")?,
         phone_number: node.opt_jid("phone_number")?,
-        display_name: node.opt_string("display_name"),
     })
 }
 
 /// Parses the reply to [`create_group`] or [`group_info_query`]: its `<group>`.
-pub fn parse_group_reply(reply: NodeRef<'_>) -> Result<GroupInfo> {
+pub fn parse_group_reply(reply: NodeRef<'_>) -> Result<GroupMetadata> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     parse_group(iq.child("group")?)
 }
 
 /// Parses the reply to [`participating_query`].
-pub fn parse_participating(reply: NodeRef<'_>) -> Result<Vec<GroupInfo>> {
+pub fn parse_participating(reply: NodeRef<'_>) -> Result<Vec<GroupMetadata>> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     iq.child("groups")?
         .children_with_tag("group")
@@ -429,7 +418,7 @@ mod tests {
         assert_eq!(info.participants[0].role, ParticipantRole::SuperAdmin);
         assert_eq!(info.participants[0].phone_number, Some(Jid::pn("15551234567")));
         assert_eq!(info.participants[1].role, ParticipantRole::Member);
-        let description = info.description.unwrap();
+        let description = info.description.clone().unwrap();
         assert_eq!(
             (description.id.as_str(), description.text.as_str()),
             ("DESC1", "Weekend plans ☀")
@@ -437,6 +426,11 @@ mod tests {
         assert!(info.announce && !info.locked);
         assert_eq!(info.ephemeral, Some(86400));
         assert_eq!(info.member_add_mode.as_deref(), Some("admin_add"));
+        let cached = info.to_store(9);
+        assert_eq!(cached.addressing_mode, AddressingMode::Lid);
+        assert_eq!(cached.subject, "Friends");
+        assert_eq!(cached.description.as_deref(), Some("Weekend plans ☀"));
+        assert_eq!(cached.participants, info.participants);
 
         let bytes = result(vec![Node::new("groups").children([group_node(), group_node()])]);
         let tree = binary::decode_node(&bytes[1..]).unwrap();

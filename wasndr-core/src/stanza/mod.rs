@@ -21,10 +21,10 @@ mod usync;
 
 pub use ack::{Ack, NackCode, ServerAck};
 pub use group::{
-    GroupDescription, GroupInfo, GroupParticipant, ParticipantAction, ParticipantResult, ParticipantRole,
-    change_participants, create_group, group_info_query, invite_code_query, invite_link, leave_groups,
-    parse_group_reply, parse_invite_code, parse_participant_changes, parse_participating,
-    participating_query, revoke_invite, set_description, set_subject,
+    GroupDescription, GroupMetadata, ParticipantAction, ParticipantResult, change_participants, create_group,
+    group_info_query, invite_code_query, invite_link, leave_groups, parse_group_reply, parse_invite_code,
+    parse_participant_changes, parse_participating, participating_query, revoke_invite, set_description,
+    set_subject,
 };
 pub use iq::{Iq, IqType, iq_result};
 pub use media_conn::{MediaConn, MediaHost, media_conn_query, parse_media_conn};

@@ -7,8 +7,9 @@ use crate::error::Result;
 use crate::jid::Jid;
 use crate::message::participant_hash;
 
-use super::group::{GroupInfo, ParticipantRole};
+use super::group::GroupMetadata;
 use super::read::Reader;
+use crate::store::ParticipantRole;
 
 /// A member named in a group change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +55,7 @@ impl MembershipChange {
 #[non_exhaustive]
 pub enum GroupChange {
     /// `<create>`: we were added to a new group.
-    Created(Box<GroupInfo>),
+    Created(Box<GroupMetadata>),
     /// Members added, removed, promoted, demoted, left or changed.
     Membership {
         /// What happened.
@@ -141,7 +142,7 @@ impl GroupNotification {
                 })
             };
             changes.push(match child.tag() {
-                "create" => GroupChange::Created(Box::new(GroupInfo::parse(child.child("group")?.node)?)),
+                "create" => GroupChange::Created(Box::new(GroupMetadata::parse(child.child("group")?.node)?)),
                 "add" => membership(MembershipChange::Add)?,
                 "remove" => membership(MembershipChange::Remove)?,
                 "promote" => membership(MembershipChange::Promote)?,

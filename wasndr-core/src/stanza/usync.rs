@@ -3,6 +3,7 @@
 use crate::binary::{Node, NodeRef};
 use crate::error::Result;
 use crate::jid::{Jid, Server};
+use crate::store::{DeviceList, ListedDevice};
 
 use super::iq::{Iq, IqType, iq_result};
 use super::read::Reader;
@@ -82,6 +83,26 @@ impl UserDevices {
                 Jid::new(self.user.user(), server).with_device(device.id)
             })
             .collect()
+    }
+}
+
+impl UserDevices {
+    /// The device-list cache entry for this answer, fetched at `fetched_at` (unix seconds). Only the
+    /// devices [`UserDevices::device_jids`] keeps are listed.
+    pub fn to_device_list(&self, fetched_at: u64) -> DeviceList {
+        DeviceList {
+            user: self.user.clone(),
+            devices: self
+                .devices
+                .iter()
+                .filter(|device| device.id == 0 || device.key_index.is_some())
+                .map(|device| ListedDevice {
+                    device: device.id,
+                    key_index: device.key_index,
+                })
+                .collect(),
+            fetched_at,
+        }
     }
 }
 
@@ -260,6 +281,7 @@ mod tests {
                 Jid::new("1", Server::Hosted).with_device(99)
             ]
         );
+        assert_eq!(users[0].to_device_list(5).devices.len(), 3);
         assert_eq!(users[1].error, Some((404, "not-found".into())));
         assert!(users[1].device_jids().is_empty());
     }
