@@ -18,7 +18,7 @@ use crate::signal::group;
 use crate::signal::session::CiphertextMessage;
 use crate::signal::{PreKeyBundle, ProtocolAddress, SenderKeyName};
 use crate::stanza::{Enc, EncType, OutgoingMessage};
-use crate::store::{AddressingMode, Changes, RecentMessage};
+use crate::store::{AddressingMode, Changes, MessageSecret, RecentMessage};
 
 /// What sending to a group needs beyond a 1:1 send.
 #[derive(Clone, Copy, Debug)]
@@ -63,7 +63,8 @@ pub struct SendRequest<'a> {
 pub struct PlannedSend {
     /// The `<message>` stanza.
     pub stanza: OutgoingMessage,
-    /// Advanced sessions, new identities, our advanced sender key, and the plaintext kept for retries.
+    /// Advanced sessions, new identities, our advanced sender key, the message secret of a poll, and the
+    /// plaintext kept for retries.
     pub changes: Changes,
     /// The device-list hash of the devices addressed (sent as `phash` on group messages; compare it with
     /// the server ack's).
@@ -195,6 +196,23 @@ pub fn plan_send<R: CryptoRng + ?Sized>(request: &SendRequest<'_>, rng: &mut R) 
         stanza.device_identity = Some(request.own.device_identity.to_vec());
     }
     let identity_changes = work.finish(&mut changes);
+    if let Some(secret) = message
+        .message_context_info
+        .as_ref()
+        .and_then(|info| info.message_secret.clone())
+    {
+        // Votes on our own poll are decrypted with its secret, stored under us as its sender.
+        let sender = request
+            .group
+            .as_ref()
+            .map_or(request.own.pn, |group| group.sender);
+        changes.message_secrets.push(MessageSecret {
+            chat: request.chat.to_non_ad(),
+            sender: sender.to_non_ad(),
+            id: request.id.to_owned(),
+            secret,
+        });
+    }
     changes.recent_messages.push(RecentMessage {
         chat: request.chat.to_non_ad(),
         id: request.id.to_owned(),
