@@ -81,24 +81,22 @@ impl<'r> SessionWork<'r> {
         let existing = self
             .session(&address)
             .filter(|r| r.current().is_some_and(|s| s.can_encrypt()));
-        let (record, new_identity) = match (choice, existing) {
-            (SessionChoice::Existing(_), Some(record)) => (record.clone(), None),
+        let (encrypted, identity) = match (choice, existing) {
+            (SessionChoice::Existing(_), Some(record)) => {
+                let identity = *record
+                    .current()
+                    .ok_or(Error::NoSession("no current session"))?
+                    .remote_identity();
+                (session::encrypt(record, padded)?, identity)
+            }
             (SessionChoice::Existing(Some(bundle)), None) | (SessionChoice::Fresh(bundle), _) => {
                 let record = session::initiate(self.session(&address), own.local(), bundle, rng)?;
-                (record, Some(bundle.identity_key))
+                (session::encrypt(&record, padded)?, bundle.identity_key)
             }
             (SessionChoice::Existing(None), None) => {
                 return Err(Error::NoSession("no session with this device and no bundle"));
             }
         };
-        let identity = match new_identity {
-            Some(identity) => identity,
-            None => *record
-                .current()
-                .ok_or(Error::NoSession("no current session"))?
-                .remote_identity(),
-        };
-        let encrypted = session::encrypt(&record, padded)?;
         self.note_identity(&address, &identity);
         self.sessions.insert(address, encrypted.record);
         Ok(encrypted.message)
