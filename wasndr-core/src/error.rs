@@ -230,6 +230,58 @@ pub enum Error {
     /// Text that should be a JID is not one.
     #[error("invalid JID: {0}")]
     InvalidJid(&'static str),
+    /// A `ClientPayload` is not one, or asks for neither registration nor login, or a registration field
+    /// has the wrong width.
+    #[error("malformed ClientPayload: {0}")]
+    MalformedClientPayload(&'static str),
+    // --- client shell ---
+    /// The client has no connection to send on (not connected, reconnecting, or stopped), or the
+    /// connection ended before the answer came.
+    #[error("not connected")]
+    NotConnected,
+    /// An IQ got no answer within the configured timeout.
+    #[error("request {id} timed out")]
+    RequestTimedOut {
+        /// The stanza id.
+        id: String,
+    },
+    /// The server answered an IQ with `type=error`.
+    #[error("server answered with error {code}: {text}")]
+    IqError {
+        /// The `<error code>`.
+        code: u16,
+        /// The `<error text>`.
+        text: String,
+    },
+    /// The server sent a stanza other than the one this step waits for.
+    #[error("unexpected stanza: expected {expected}, received {received}")]
+    UnexpectedStanza {
+        /// What was expected.
+        expected: &'static str,
+        /// What came (rendered, bytes cut short).
+        received: String,
+    },
+    // --- pairing (transport guide D) ---
+    /// A pairing stanza or ADV protobuf is malformed or lacks a required part.
+    #[error("malformed pairing data: {0}")]
+    MalformedPairing(&'static str),
+    /// The `pair-success` device identity's HMAC does not match the ADV secret: it was not made for this
+    /// companion's QR code (or link code), or it was tampered with.
+    #[error("device identity HMAC does not match the ADV secret")]
+    AdvHmacMismatch,
+    /// The primary's account signature over the device identity does not verify.
+    #[error("account signature over the device identity does not verify")]
+    AdvAccountSignatureInvalid,
+    /// The companion's device signature in `pair-device-sign` does not verify.
+    #[error("device signature in pair-device-sign does not verify")]
+    AdvDeviceSignatureInvalid,
+    /// A pairing QR string is malformed.
+    #[error("invalid pairing QR code: {0}")]
+    InvalidQrCode(&'static str),
+    /// Link-code pairing failed: a malformed code or wrapped key, or a key bundle that does not open
+    /// (typically a mistyped code).
+    #[error("link-code pairing failed: {0}")]
+    InvalidLinkCode(&'static str),
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),
@@ -242,22 +294,6 @@ pub enum Error {
         stanza: &'static str,
         /// What was wrong.
         problem: StanzaProblem,
-    },
-    /// A node arrived where a parser expected another kind.
-    #[error("unexpected <{received}> stanza where <{expected}> was expected")]
-    UnexpectedStanza {
-        /// The tag the parser reads.
-        expected: &'static str,
-        /// The tag that came.
-        received: String,
-    },
-    /// The server answered an IQ with `type="error"`.
-    #[error("IQ error {code}: {text}")]
-    IqError {
-        /// `code` (0 when absent).
-        code: u32,
-        /// `text`.
-        text: String,
     },
 
     // --- messages (messaging guide C) ---

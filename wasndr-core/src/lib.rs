@@ -5,12 +5,16 @@
 //! over a WebSocket and a pluggable `Store`.
 
 pub mod binary;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod crypto;
 mod error;
 pub mod jid;
+pub mod login;
 pub mod media;
 pub mod message;
 pub mod noise;
+pub mod pair;
 pub mod signal;
 pub mod stanza;
 pub mod store;

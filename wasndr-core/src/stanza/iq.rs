@@ -79,8 +79,14 @@ pub fn iq_result(node: NodeRef<'_>) -> Result<NodeRef<'_>> {
         "result" => Ok(node),
         "error" => {
             let error = iq.child("error")?;
+            let code = match error.opt_u32("code")? {
+                Some(code) => {
+                    u16::try_from(code).map_err(|_| error.fail(super::StanzaProblem::InvalidAttr("code")))?
+                }
+                None => 0,
+            };
             Err(Error::IqError {
-                code: error.opt_u32("code")?.unwrap_or(0),
+                code,
                 text: error.opt_string("text").unwrap_or_default(),
             })
         }

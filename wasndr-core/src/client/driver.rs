@@ -1,0 +1,796 @@
+//! The connection driver: one task per client that connects, runs the handshake, reads and writes
+//! frames, answers the server, and reconnects.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use rand::rngs::StdRng;
+use rand_core::Rng as _;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::Message;
+use wasndr_proto::Message as _;
+
+use super::after_login;
+use super::backoff::reconnect_delay;
+use super::device::DeviceKeys;
+use super::event::{DisconnectReason, Event, LogoutReason};
+use super::pairing::{self, PairFailure};
+use super::socket::{self, Socket};
+use super::stanzas;
+use super::{Command, ConnectionState, Shared};
+use crate::binary::{self, Node};
+use crate::error::Error;
+use crate::login::{
+    LoginFailure, RegistrationKeys, StreamError, parse_failure, parse_stream_error, parse_success,
+};
+use crate::noise::{FrameDecoder, Initiator, RecvCipher, SendCipher};
+use crate::signal::IdentityKeyPair;
+
+/// Seconds since the Unix epoch, for certificate checks and key timestamps.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// How one connection ended, and so what the driver does next.
+#[derive(Debug)]
+enum End {
+    /// 515: connect again at once.
+    Restart,
+    /// Unexpected: reconnect after a backoff (if enabled).
+    Retry {
+        reason: DisconnectReason,
+        /// Whether this connection had logged in (a success resets the backoff).
+        logged_in: bool,
+    },
+    /// Over for good; the events saying why were emitted, the client settles in `state`.
+    Final { state: ConnectionState },
+    /// `disconnect()` asked for it.
+    Stopped { done: Option<oneshot::Sender<()>> },
+}
+
+/// Runs connections until one ends for good.
+pub(super) async fn run(shared: Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
+    let mut rng: StdRng = rand::make_rng();
+    let mut failures = 0u32;
+    loop {
+        shared.set_state(ConnectionState::Connecting);
+        let end = connect_once(&shared, &mut commands, &mut rng).await;
+        shared.pending.fail_all();
+        match end {
+            End::Restart => {
+                failures = 0;
+                shared
+                    .events
+                    .emit(Event::Disconnected {
+                        reason: DisconnectReason::RestartRequired,
+                        reconnect_in: Some(Duration::ZERO),
+                    })
+                    .await;
+            }
+            End::Final { state } => {
+                shared.set_state(state);
+                return;
+            }
+            End::Stopped { done } => {
+                shared.set_state(ConnectionState::Disconnected);
+                shared
+                    .events
+                    .emit(Event::Disconnected {
+                        reason: DisconnectReason::Requested,
+                        reconnect_in: None,
+                    })
+                    .await;
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                return;
+            }
+            End::Retry { reason, logged_in } => {
+                if logged_in {
+                    failures = 0;
+                }
+                let policy = shared.config.reconnect;
+                if !policy.enabled {
+                    shared.set_state(ConnectionState::Disconnected);
+                    shared
+                        .events
+                        .emit(Event::Disconnected {
+                            reason,
+                            reconnect_in: None,
+                        })
+                        .await;
+                    return;
+                }
+                let delay = reconnect_delay(&policy, failures, &mut rng);
+                failures = failures.saturating_add(1);
+                tracing::info!(?reason, ?delay, "connection lost; reconnecting");
+                shared.set_state(ConnectionState::Reconnecting);
+                shared
+                    .events
+                    .emit(Event::Disconnected {
+                        reason,
+                        reconnect_in: Some(delay),
+                    })
+                    .await;
+                if let Some(done) = wait_backoff(&shared, &mut commands, delay).await {
+                    shared.set_state(ConnectionState::Disconnected);
+                    shared
+                        .events
+                        .emit(Event::Disconnected {
+                            reason: DisconnectReason::Requested,
+                            reconnect_in: None,
+                        })
+                        .await;
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps `delay` while refusing stanzas (nothing can be sent while disconnected); returns the stop
+/// request if one came.
+async fn wait_backoff(
+    shared: &Shared,
+    commands: &mut mpsc::Receiver<Command>,
+    delay: Duration,
+) -> Option<oneshot::Sender<()>> {
+    let wake = Instant::now() + delay;
+    loop {
+        tokio::select! {
+            () = sleep_until(wake) => return None,
+            command = commands.recv() => match command {
+                Some(Command::Stop { done }) => return Some(done),
+                Some(Command::Send(payload)) => refuse(shared, &payload),
+                None => return None,
+            },
+        }
+    }
+}
+
+/// Fails the waiting request of a stanza that cannot be sent, so its caller learns at once.
+fn refuse(shared: &Shared, payload: &[u8]) {
+    if let Ok(node) = binary::decode_owned(payload)
+        && let Some(id) = node.attr_str("id")
+    {
+        shared.pending.remove(id);
+    }
+}
+
+/// One connection from socket to end.
+async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Command>, rng: &mut StdRng) -> End {
+    let retry = |reason| End::Retry {
+        reason,
+        logged_in: false,
+    };
+    let keys = match shared.device.load() {
+        Some(keys) => keys,
+        None => {
+            let keys = DeviceKeys::generate(rng);
+            shared.device.save(keys.clone());
+            keys
+        }
+    };
+    let identity = match shared.signal.identity_key_pair().await {
+        Ok(identity) => identity,
+        Err(error) => return retry(DisconnectReason::ConnectFailed(format!("store: {error}"))),
+    };
+    let payload = match client_payload(shared, &keys, &identity).await {
+        Ok(payload) => payload,
+        Err(error) => return retry(DisconnectReason::ConnectFailed(format!("payload: {error}"))),
+    };
+
+    let mut socket = match socket::open(&shared.config.url, shared.config.connect_timeout).await {
+        Ok(socket) => socket,
+        Err(error) => return retry(DisconnectReason::ConnectFailed(error)),
+    };
+    let mut decoder = FrameDecoder::new();
+    let (send, recv) = match handshake(shared, &mut socket, &mut decoder, &keys, &payload, rng).await {
+        Ok(ciphers) => ciphers,
+        Err(reason) => return retry(reason),
+    };
+    let registering = keys.account.is_none();
+    shared.set_state(if registering {
+        ConnectionState::Pairing
+    } else {
+        ConnectionState::LoggingIn
+    });
+    let mut connection = Connection {
+        shared: shared.clone(),
+        socket,
+        decoder,
+        send,
+        recv,
+        keys,
+        identity,
+        plaintext: Vec::new(),
+        out: Vec::new(),
+        qr: None,
+        next_ping: Instant::now(),
+        ping: None,
+        logged_in: false,
+        background: Vec::new(),
+    };
+    connection.schedule_ping(rng);
+    let end = connection.run(commands, rng).await;
+    for task in &connection.background {
+        task.abort();
+    }
+    end
+}
+
+/// The registration payload for a new device, the login payload for a paired one.
+async fn client_payload(
+    shared: &Shared,
+    keys: &DeviceKeys,
+    identity: &IdentityKeyPair,
+) -> crate::Result<Vec<u8>> {
+    let config = &shared.config.payload;
+    let payload = match &keys.account {
+        Some(account) => config.login_payload(&account.jid)?,
+        None => {
+            let signed = after_login::current_signed_prekey(shared).await?;
+            let registration_id = shared.signal.local_registration_id().await?;
+            config.registration_payload(&RegistrationKeys {
+                registration_id,
+                identity: identity.public(),
+                signed_prekey_id: signed.id,
+                signed_prekey: &signed.key_pair.public,
+                signed_prekey_signature: &signed.signature,
+            })
+        }
+    };
+    Ok(payload.encode_to_vec())
+}
+
+/// Header + ClientHello, ServerHello (certificate chain checked), ClientFinish with the payload.
+async fn handshake(
+    shared: &Shared,
+    socket: &mut Socket,
+    decoder: &mut FrameDecoder,
+    keys: &DeviceKeys,
+    payload: &[u8],
+    rng: &mut StdRng,
+) -> Result<(SendCipher, RecvCipher), DisconnectReason> {
+    let lost = |error: String| DisconnectReason::ConnectionLost(error);
+    let failed = |error: Error| DisconnectReason::HandshakeFailed(error.to_string());
+    let (awaiting, hello) = Initiator::new(keys.noise_key.clone(), shared.config.trust_root).start(rng);
+    socket
+        .send(Message::Binary(hello.into()))
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    let server_hello =
+        tokio::time::timeout(shared.config.handshake_timeout, read_first_frame(socket, decoder))
+            .await
+            .map_err(|_| DisconnectReason::HandshakeFailed("no ServerHello in time".to_owned()))??;
+    let ready = awaiting
+        .read_server_hello(&server_hello, unix_now())
+        .map_err(failed)?;
+    let (transport, finish) = ready.write_client_finish(payload).map_err(failed)?;
+    socket
+        .send(Message::Binary(finish.into()))
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    Ok(transport.into_split())
+}
+
+/// Reads until one whole frame has arrived; later frames stay in the decoder.
+async fn read_first_frame(
+    socket: &mut Socket,
+    decoder: &mut FrameDecoder,
+) -> Result<Vec<u8>, DisconnectReason> {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Some(frame) = decoder.decode(&bytes).next_frame() {
+                    return Ok(frame.to_vec());
+                }
+            }
+            Some(Ok(Message::Close(_))) | None => return Err(DisconnectReason::ServerClosed),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return Err(DisconnectReason::ConnectionLost(error.to_string())),
+        }
+    }
+}
+
+/// QR rotation while pairing.
+#[derive(Debug)]
+struct QrState {
+    refs: Vec<String>,
+    index: usize,
+    deadline: Instant,
+}
+
+/// A live, handshaken connection.
+struct Connection {
+    shared: Arc<Shared>,
+    socket: Socket,
+    decoder: FrameDecoder,
+    send: SendCipher,
+    recv: RecvCipher,
+    keys: DeviceKeys,
+    identity: IdentityKeyPair,
+    /// Reused decryption buffer.
+    plaintext: Vec<u8>,
+    /// Reused encryption buffer.
+    out: Vec<u8>,
+    qr: Option<QrState>,
+    next_ping: Instant,
+    /// The unanswered ping and its deadline.
+    ping: Option<(String, Instant)>,
+    logged_in: bool,
+    /// Post-login and prekey tasks, aborted when the connection ends.
+    background: Vec<JoinHandle<()>>,
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Connection {
+    async fn run(&mut self, commands: &mut mpsc::Receiver<Command>, rng: &mut StdRng) -> End {
+        // Frames that arrived with the ServerHello.
+        if let Some(end) = self.process(&[], rng).await {
+            return end;
+        }
+        loop {
+            let ping_deadline = self.ping.as_ref().map(|(_, deadline)| *deadline);
+            let qr_deadline = self.qr.as_ref().map(|qr| qr.deadline);
+            tokio::select! {
+                message = self.socket.next() => match message {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if let Some(end) = self.process(&bytes, rng).await {
+                            return end;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => return self.retry(DisconnectReason::ServerClosed),
+                    // Text is not part of the protocol; WebSocket pings are answered by the library.
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => {
+                        return self.retry(DisconnectReason::ConnectionLost(error.to_string()));
+                    }
+                },
+                command = commands.recv() => match command {
+                    Some(Command::Send(payload)) => {
+                        if let Err(reason) = self.write_payload(&payload).await {
+                            return self.retry(reason);
+                        }
+                    }
+                    Some(Command::Stop { done }) => return self.stop(commands, Some(done)).await,
+                    None => return self.stop(commands, None).await,
+                },
+                () = sleep_until(self.next_ping), if self.ping.is_none() => {
+                    let id = self.shared.ids.next();
+                    if let Err(reason) = self.write(&stanzas::ping(id.clone())).await {
+                        return self.retry(reason);
+                    }
+                    self.ping = Some((id, Instant::now() + self.shared.config.keepalive.deadline));
+                    self.schedule_ping(rng);
+                }
+                () = sleep_until_opt(ping_deadline) => {
+                    return self.retry(DisconnectReason::KeepaliveTimeout);
+                }
+                () = sleep_until_opt(qr_deadline) => {
+                    if let Some(end) = self.next_qr().await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    fn retry(&self, reason: DisconnectReason) -> End {
+        End::Retry {
+            reason,
+            logged_in: self.logged_in,
+        }
+    }
+
+    fn schedule_ping(&mut self, rng: &mut StdRng) {
+        let keepalive = self.shared.config.keepalive;
+        let spread = keepalive.max_interval.saturating_sub(keepalive.min_interval);
+        let spread_ms = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
+        let jitter = if spread_ms == 0 {
+            0
+        } else {
+            rng.next_u64() % (spread_ms + 1)
+        };
+        self.next_ping = Instant::now() + keepalive.min_interval + Duration::from_millis(jitter);
+    }
+
+    /// Writes what is queued, closes the socket and stops.
+    async fn stop(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        mut done: Option<oneshot::Sender<()>>,
+    ) -> End {
+        while let Ok(command) = commands.try_recv() {
+            match command {
+                Command::Send(payload) => {
+                    if self.write_payload(&payload).await.is_err() {
+                        break;
+                    }
+                }
+                // A second stop: answer it too.
+                Command::Stop { done: other } => {
+                    let _ = other.send(());
+                }
+            }
+        }
+        let _ = self.socket.close(None).await;
+        End::Stopped { done: done.take() }
+    }
+
+    async fn write(&mut self, node: &Node) -> Result<(), DisconnectReason> {
+        match binary::encode(node) {
+            Ok(payload) => self.write_payload(&payload).await,
+            Err(error) => {
+                // Our own stanza builders make encodable nodes; refuse quietly rather than drop the link.
+                tracing::error!(%error, tag = %node.tag, "cannot encode an outgoing stanza");
+                Ok(())
+            }
+        }
+    }
+
+    async fn write_payload(&mut self, payload: &[u8]) -> Result<(), DisconnectReason> {
+        self.out.clear();
+        if let Err(error) = self.send.encrypt_frame(payload, &mut self.out) {
+            return Err(DisconnectReason::ProtocolError(error.to_string()));
+        }
+        let frame = std::mem::take(&mut self.out);
+        self.socket
+            .send(Message::Binary(frame.into()))
+            .await
+            .map_err(|error| DisconnectReason::ConnectionLost(error.to_string()))
+    }
+
+    /// Decrypts and handles every whole frame in `bytes` (plus what was buffered).
+    async fn process(&mut self, bytes: &[u8], rng: &mut StdRng) -> Option<End> {
+        let mut nodes = Vec::new();
+        {
+            let mut frames = self.decoder.decode(bytes);
+            while let Some(frame) = frames.next_frame() {
+                if let Err(error) = self.recv.decrypt_frame(frame, &mut self.plaintext) {
+                    return Some(End::Retry {
+                        reason: DisconnectReason::ProtocolError(error.to_string()),
+                        logged_in: self.logged_in,
+                    });
+                }
+                match binary::decode_owned(&self.plaintext) {
+                    Ok(node) => nodes.push(node),
+                    // One bad stanza does not take the connection down (whatsmeow does the same).
+                    Err(error) => tracing::warn!(%error, "undecodable stanza dropped"),
+                }
+            }
+        }
+        // A large frame's buffer is not kept for an idle connection.
+        self.plaintext.shrink_to(4 * 1024);
+        for node in nodes {
+            if let Some(end) = self.handle(node, rng).await {
+                return Some(end);
+            }
+        }
+        None
+    }
+
+    async fn handle(&mut self, node: Node, rng: &mut StdRng) -> Option<End> {
+        tracing::trace!(tag = %node.tag, id = node.attr_str("id"), "received");
+        match node.tag.as_ref() {
+            "iq" => return self.handle_iq(node, rng).await,
+            "ack" => self.resolve(node),
+            "success" => self.handle_success(&node).await,
+            "failure" => return Some(self.handle_failure(&parse_failure(&node)).await),
+            "stream:error" => return Some(self.handle_stream_error(&node).await),
+            "xmlstreamend" => return Some(self.retry(DisconnectReason::ServerClosed)),
+            "ib" => return self.handle_ib(&node).await,
+            "notification" => return self.handle_notification(node).await,
+            "message" => self.shared.events.emit(Event::Message(Box::new(node))).await,
+            "receipt" => {
+                let ack = stanzas::ack(&node);
+                self.shared.events.emit(Event::Receipt(Box::new(node))).await;
+                if let Some(ack) = ack {
+                    return self.write(&ack).await.err().map(|r| self.retry(r));
+                }
+            }
+            "call" => {
+                if let Some(ack) = stanzas::ack(&node) {
+                    return self.write(&ack).await.err().map(|r| self.retry(r));
+                }
+            }
+            other => tracing::debug!(tag = other, "unhandled stanza"),
+        }
+        None
+    }
+
+    /// An answer to one of our requests (or a ping).
+    fn resolve(&mut self, node: Node) {
+        let Some(id) = node.attr_str("id").map(str::to_owned) else {
+            return;
+        };
+        if self.ping.as_ref().is_some_and(|(ping, _)| *ping == id) {
+            self.ping = None;
+            return;
+        }
+        if self.shared.pending.resolve(&id, node).is_some() {
+            tracing::debug!(id, "answer to no pending request");
+        }
+    }
+
+    async fn handle_iq(&mut self, node: Node, rng: &mut StdRng) -> Option<End> {
+        match node.attr_str("type") {
+            Some("result" | "error") => {
+                self.resolve(node);
+                None
+            }
+            Some("set") => {
+                let id = node.attr_str("id").unwrap_or_default().to_owned();
+                if let Some(pair_device) = node.child("pair-device") {
+                    let refs = pairing::pair_device_refs(pair_device);
+                    if let Err(reason) = self.write(&stanzas::iq_result(&id)).await {
+                        return Some(self.retry(reason));
+                    }
+                    return self.start_qr(refs).await;
+                }
+                if let Some(pair_success) = node.child("pair-success") {
+                    return self.handle_pair_success(&id, pair_success, rng).await;
+                }
+                tracing::debug!(id, "unhandled iq set");
+                None
+            }
+            _ => {
+                tracing::debug!(id = node.attr_str("id"), "unhandled iq");
+                None
+            }
+        }
+    }
+
+    async fn start_qr(&mut self, refs: Vec<String>) -> Option<End> {
+        if self.keys.account.is_some() || refs.is_empty() {
+            return None;
+        }
+        self.qr = Some(QrState {
+            refs,
+            index: 0,
+            deadline: Instant::now(),
+        });
+        self.show_qr().await
+    }
+
+    /// Emits the QR of the current ref, or ends pairing when none is left.
+    async fn show_qr(&mut self) -> Option<End> {
+        let timings = self.shared.config.qr;
+        let qr = self.qr.as_mut()?;
+        let Some(reference) = qr.refs.get(qr.index) else {
+            self.qr = None;
+            self.shared.events.emit(Event::QrExpired).await;
+            let _ = self.socket.close(None).await;
+            return Some(End::Final {
+                state: ConnectionState::Disconnected,
+            });
+        };
+        let valid_for = if qr.index == 0 {
+            timings.first
+        } else {
+            timings.next
+        };
+        qr.deadline = Instant::now() + valid_for;
+        let code = pairing::qr_code(
+            reference,
+            &self.keys.noise_key.public,
+            self.identity.public(),
+            &self.keys.adv_secret,
+            self.shared.config.payload.platform.web_client_type(),
+        );
+        let event = Event::Qr {
+            code,
+            index: qr.index,
+            remaining: qr.refs.len() - qr.index - 1,
+            valid_for,
+        };
+        self.shared.events.emit(event).await;
+        None
+    }
+
+    async fn next_qr(&mut self) -> Option<End> {
+        self.qr.as_mut()?.index += 1;
+        self.show_qr().await
+    }
+
+    async fn handle_pair_success(&mut self, id: &str, pair_success: &Node, rng: &mut StdRng) -> Option<End> {
+        let verified =
+            match pairing::verify_pair_success(pair_success, &self.keys.adv_secret, &self.identity, rng) {
+                Ok(verified) => verified,
+                Err(failure) => return self.refuse_pairing(id, &failure).await,
+            };
+        // Stored before the phone hears back: a crash after the reply must not lose the pairing.
+        self.keys.account = Some(verified.account.clone());
+        self.shared.device.save(self.keys.clone());
+        if let Err(reason) = self.write(&pairing::pair_device_sign(id, &verified)).await {
+            return Some(self.retry(reason));
+        }
+        self.qr = None;
+        let account = verified.account;
+        self.shared
+            .events
+            .emit(Event::Paired {
+                jid: account.jid,
+                lid: account.lid,
+                platform: account.platform,
+                business_name: account.business_name,
+            })
+            .await;
+        None
+    }
+
+    async fn refuse_pairing(&mut self, id: &str, failure: &PairFailure) -> Option<End> {
+        let (code, text) = failure.wire_error();
+        tracing::warn!(reason = %failure.describe(), "pair-success refused");
+        if let Err(reason) = self.write(&stanzas::iq_error(id, code, text)).await {
+            return Some(self.retry(reason));
+        }
+        self.shared
+            .events
+            .emit(Event::PairError {
+                reason: failure.describe(),
+            })
+            .await;
+        None
+    }
+
+    async fn handle_success(&mut self, node: &Node) {
+        let Some(account) = self.keys.account.as_mut() else {
+            tracing::warn!("success for a connection that is not paired: ignored");
+            return;
+        };
+        let success = parse_success(node);
+        let jid = account.jid.clone();
+        if let Some(lid) = success.lid
+            && account.lid.as_ref() != Some(&lid)
+        {
+            account.lid = Some(lid);
+            self.shared.device.save(self.keys.clone());
+        }
+        self.logged_in = true;
+        self.shared.set_state(ConnectionState::LoggingIn);
+        let shared = self.shared.clone();
+        self.background.push(tokio::spawn(after_login::run(shared, jid)));
+    }
+
+    async fn handle_failure(&mut self, failure: &LoginFailure) -> End {
+        tracing::warn!(reason = failure.reason, "login refused");
+        let events = &self.shared.events;
+        if failure.is_logged_out() {
+            return self
+                .logged_out(LogoutReason::LoginRefused {
+                    reason: failure.reason,
+                })
+                .await;
+        }
+        match failure.reason {
+            402 => {
+                events
+                    .emit(Event::TemporaryBan {
+                        expire: failure.expire,
+                    })
+                    .await;
+            }
+            405 => events.emit(Event::ClientOutdated).await,
+            _ if failure.is_retryable() => {
+                return self.retry(DisconnectReason::LoginFailed {
+                    reason: failure.reason,
+                });
+            }
+            _ => {
+                events
+                    .emit(Event::Disconnected {
+                        reason: DisconnectReason::LoginFailed {
+                            reason: failure.reason,
+                        },
+                        reconnect_in: None,
+                    })
+                    .await;
+            }
+        }
+        End::Final {
+            state: ConnectionState::Disconnected,
+        }
+    }
+
+    async fn handle_stream_error(&mut self, node: &Node) -> End {
+        let error = parse_stream_error(node);
+        tracing::info!(?error, "stream error");
+        match error {
+            StreamError::RestartRequired => End::Restart,
+            StreamError::LoggedOut { .. } => self.logged_out(LogoutReason::DeviceRemoved).await,
+            StreamError::Replaced => {
+                self.shared.events.emit(Event::StreamReplaced).await;
+                End::Final {
+                    state: ConnectionState::Disconnected,
+                }
+            }
+            StreamError::ServerError { code } => {
+                self.retry(DisconnectReason::StreamError { code: Some(code) })
+            }
+            StreamError::Other { code, .. } => self.retry(DisconnectReason::StreamError { code }),
+            // Future variants: treat as an ordinary stream error.
+            #[allow(unreachable_patterns)]
+            _ => self.retry(DisconnectReason::StreamError { code: None }),
+        }
+    }
+
+    /// Clears the device and ends for good.
+    async fn logged_out(&mut self, reason: LogoutReason) -> End {
+        self.shared.device.clear();
+        self.shared.events.emit(Event::LoggedOut { reason }).await;
+        End::Final {
+            state: ConnectionState::LoggedOut,
+        }
+    }
+
+    async fn handle_ib(&mut self, node: &Node) -> Option<End> {
+        for child in node.child_nodes() {
+            let reply = match child.tag.as_ref() {
+                "offline" => {
+                    let count = child.attr_str("count").and_then(|c| c.parse().ok()).unwrap_or(0);
+                    self.shared
+                        .events
+                        .emit(Event::OfflineSyncCompleted { count })
+                        .await;
+                    None
+                }
+                "offline_preview" => Some(stanzas::offline_batch()),
+                "dirty" => child.attr_str("type").map(|kind| {
+                    let mut clean = stanzas::clean_dirty(kind, child.attr_str("timestamp"));
+                    clean.set_attr("id", self.shared.ids.next());
+                    clean
+                }),
+                other => {
+                    tracing::debug!(child = other, "ib ignored");
+                    None
+                }
+            };
+            if let Some(reply) = reply
+                && let Err(reason) = self.write(&reply).await
+            {
+                return Some(self.retry(reason));
+            }
+        }
+        None
+    }
+
+    async fn handle_notification(&mut self, node: Node) -> Option<End> {
+        let kind = node.attr_str("type").unwrap_or_default().to_owned();
+        if kind == "encrypt" && self.logged_in {
+            let low = node
+                .child("count")
+                .and_then(|c| c.attr_str("value"))
+                .and_then(|v| v.parse::<u32>().ok());
+            if let Some(count) = low {
+                let shared = self.shared.clone();
+                self.background.push(tokio::spawn(async move {
+                    if let Err(error) = after_login::upload_if_low(&shared, count).await {
+                        tracing::warn!(%error, "prekey refill failed");
+                    }
+                }));
+            }
+        }
+        let ack = stanzas::ack(&node);
+        if kind == "w:gp2" {
+            self.shared.events.emit(Event::GroupUpdate(Box::new(node))).await;
+        }
+        match ack {
+            Some(ack) => self.write(&ack).await.err().map(|r| self.retry(r)),
+            None => None,
+        }
+    }
+}

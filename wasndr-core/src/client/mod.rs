@@ -1,0 +1,402 @@
+//! The async client: one WebSocket connection to WhatsApp (or the simulator) kept alive over a
+//! pluggable store.
+//!
+//! Shape (h2/quinn style): [`Client`] is a cheap cloneable handle; [`Client::connect`] spawns one
+//! connection driver task that owns the socket, the Noise transport, the keepalive and QR timers, and is
+//! the only writer. Handles talk to it through a bounded command queue; IQ answers come back through a
+//! table of pending requests keyed by stanza id. Events reach the application through [`Events`] (see
+//! [`event`] for the bound and overflow rule). A second, short-lived task runs the post-login
+//! sequence (prekey count and upload, `<active/>`) because it waits for IQ answers the driver must read.
+//!
+//! Life of a connection:
+//! 1. WebSocket, Noise handshake (the server's certificate chain is verified against
+//!    [`ClientConfig::trust_root`]), `ClientPayload`: registration if the device is not paired yet,
+//!    login otherwise.
+//! 2. Registration: `pair-device` refs become [`Event::Qr`] codes, rotated 60 s then 20 s each, ending
+//!    in [`Event::QrExpired`]; a verified `pair-success` is stored, answered with `pair-device-sign`
+//!    and reported as [`Event::Paired`]; the server's 515 makes the client reconnect and log in.
+//! 3. Login: `<success>` → prekeys topped up → `<active/>` → [`Event::Connected`].
+//! 4. Stream errors: 515 reconnects at once; 401/device removed clears the device and ends with
+//!    [`Event::LoggedOut`]; a replaced stream ends with [`Event::StreamReplaced`] and no reconnect;
+//!    anything else, a dead keepalive or a dropped socket reconnects with capped exponential backoff and
+//!    jitter ([`ReconnectPolicy`]).
+//!
+//! Private keys never reach logs or `Debug` output: key types redact themselves, and stanzas are logged
+//! by tag only.
+
+mod after_login;
+mod backoff;
+mod config;
+mod device;
+mod driver;
+mod event;
+mod iq;
+mod pairing;
+#[cfg(feature = "qr")]
+mod qr_render;
+mod socket;
+mod stanzas;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+pub use config::{
+    ClientConfig, KeepaliveConfig, QrTimings, ReconnectPolicy, WHATSAPP_WEB_ORIGIN, WHATSAPP_WEB_URL,
+};
+pub use device::{Account, AdvSecret, DeviceKeys, DeviceSlot};
+pub use event::{DisconnectReason, Event, Events, LogoutReason};
+#[cfg(feature = "qr")]
+pub use qr_render::{qr_png, qr_terminal};
+
+use crate::binary::{self, Node};
+use crate::error::{Error, Result};
+use crate::jid::Jid;
+use crate::login::{CompanionPlatform, WaVersion};
+use crate::noise::TrustRoot;
+use crate::store::SignalStore;
+use event::EventSender;
+use iq::{PendingRequests, RequestIds};
+
+/// Where a client is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// No connection and none being made.
+    Disconnected,
+    /// Opening the socket and running the handshake.
+    Connecting,
+    /// Registered as a new device: waiting for the phone to scan a QR (or enter a code).
+    Pairing,
+    /// Logged in; the post-login sequence (prekeys, active) is running.
+    LoggingIn,
+    /// Ready.
+    Connected,
+    /// Waiting to reconnect after an unexpected disconnect.
+    Reconnecting,
+    /// Unlinked: the device was cleared. `connect` starts a new registration.
+    LoggedOut,
+}
+
+/// What handles ask the driver to do.
+#[derive(Debug)]
+enum Command {
+    /// Write this encoded stanza (a frame payload: flags byte + node).
+    Send(Vec<u8>),
+    /// Flush what is queued, close the socket, stop; then signal `done`.
+    Stop { done: oneshot::Sender<()> },
+}
+
+/// Queued commands per client. Small: commands are written as fast as the socket takes them, and a full
+/// queue makes senders wait (backpressure) rather than grow memory.
+const COMMAND_QUEUE: usize = 32;
+
+/// The running driver.
+#[derive(Debug)]
+struct Control {
+    commands: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+/// State shared by the handles and the driver.
+struct Shared {
+    config: ClientConfig,
+    signal: Arc<dyn SignalStore>,
+    device: DeviceSlot,
+    events: EventSender,
+    ids: RequestIds,
+    pending: PendingRequests,
+    state: Mutex<ConnectionState>,
+    control: Mutex<Option<Control>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("url", &self.config.url)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here is a single assignment or take: a poisoned value is still whole.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    fn state(&self) -> ConnectionState {
+        *lock(&self.state)
+    }
+
+    fn set_state(&self, state: ConnectionState) {
+        *lock(&self.state) = state;
+    }
+
+    fn command_sender(&self) -> Option<mpsc::Sender<Command>> {
+        lock(&self.control)
+            .as_ref()
+            .filter(|control| !control.task.is_finished())
+            .map(|control| control.commands.clone())
+    }
+
+    /// Encodes `node` and queues it for the driver to write.
+    async fn send_node(&self, node: &Node) -> Result<()> {
+        let payload = binary::encode(node)?;
+        let sender = self.command_sender().ok_or(Error::NotConnected)?;
+        sender
+            .send(Command::Send(payload))
+            .await
+            .map_err(|_| Error::NotConnected)
+    }
+
+    /// Sends an iq (assigning an id if it has none) and waits for the answer.
+    async fn send_iq(&self, mut node: Node) -> Result<Node> {
+        let id = match node.attr_str("id") {
+            Some(id) => id.to_owned(),
+            None => {
+                let id = self.ids.next();
+                node.set_attr("id", id.clone());
+                id
+            }
+        };
+        let answer = self.pending.insert(id.clone());
+        if let Err(error) = self.send_node(&node).await {
+            self.pending.remove(&id);
+            return Err(error);
+        }
+        let answer = match tokio::time::timeout(self.config.iq_timeout, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => return Err(Error::NotConnected),
+            Err(_) => {
+                self.pending.remove(&id);
+                return Err(Error::RequestTimedOut { id });
+            }
+        };
+        if answer.attr_str("type") == Some("error") {
+            let error = answer.child("error");
+            return Err(Error::IqError {
+                code: error
+                    .and_then(|e| e.attr_str("code"))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0),
+                text: error
+                    .and_then(|e| e.attr_str("text"))
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        }
+        Ok(answer)
+    }
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    config: ClientConfig,
+    signal: Arc<dyn SignalStore>,
+    device: DeviceSlot,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A production client over `signal` (identity, registration id, prekeys, sessions) and `device`
+    /// (Noise key, ADV secret, account). Reuse both to log the same companion in again.
+    pub fn new(signal: Arc<dyn SignalStore>, device: DeviceSlot) -> Self {
+        Self {
+            config: ClientConfig::default(),
+            signal,
+            device,
+        }
+    }
+
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The WebSocket URL (`ws://` or `wss://`).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.config.url = url.into();
+        self
+    }
+
+    /// The certificate root to trust (the simulator's, in tests).
+    pub fn trust_root(mut self, root: TrustRoot) -> Self {
+        self.config.trust_root = root;
+        self
+    }
+
+    /// The OS name and browser kind shown on the phone.
+    pub fn platform(mut self, platform: CompanionPlatform) -> Self {
+        self.config.payload.platform = platform;
+        self
+    }
+
+    /// The WhatsApp Web version claimed.
+    pub fn version(mut self, version: WaVersion) -> Self {
+        self.config.payload.version = version;
+        self
+    }
+
+    /// The push name sent in the payload.
+    pub fn push_name(mut self, name: impl Into<String>) -> Self {
+        self.config.payload.push_name = Some(name.into());
+        self
+    }
+
+    /// The client handle and its event stream. Nothing connects until [`Client::connect`].
+    pub fn build(self) -> (Client, Events) {
+        let (events, receiver) = event::channel(self.config.event_capacity, self.config.event_send_timeout);
+        let mut rng: rand::rngs::StdRng = rand::make_rng();
+        let shared = Arc::new(Shared {
+            ids: RequestIds::new(&mut rng),
+            config: self.config,
+            signal: self.signal,
+            device: self.device,
+            events,
+            pending: PendingRequests::default(),
+            state: Mutex::new(ConnectionState::Disconnected),
+            control: Mutex::new(None),
+        });
+        let client = Client {
+            inner: Arc::new(Handle { shared }),
+        };
+        (client, receiver)
+    }
+}
+
+/// Owned by the handles; stops the driver when the last handle goes.
+#[derive(Debug)]
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(control) = lock(&self.shared.control).take() {
+            control.task.abort();
+        }
+    }
+}
+
+/// A WhatsApp companion client. Cheap to clone; the connection stops when the last clone is dropped
+/// (call [`Client::disconnect`] first for a clean close).
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Handle>,
+}
+
+impl Client {
+    /// A builder over `signal` and `device`; see [`ClientBuilder::new`].
+    pub fn builder(signal: Arc<dyn SignalStore>, device: DeviceSlot) -> ClientBuilder {
+        ClientBuilder::new(signal, device)
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    /// Starts the connection driver, which connects, pairs or logs in, and keeps the connection up
+    /// (reconnecting as [`ReconnectPolicy`] says). Returns at once; progress arrives as events. Does
+    /// nothing if a driver is already running. Must be called within a Tokio runtime.
+    pub async fn connect(&self) -> Result<()> {
+        let shared = self.shared();
+        let mut control = lock(&shared.control);
+        if control.as_ref().is_some_and(|c| !c.task.is_finished()) {
+            return Ok(());
+        }
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+        shared.set_state(ConnectionState::Connecting);
+        let task = tokio::spawn(driver::run(shared.clone(), receiver));
+        *control = Some(Control { commands, task });
+        Ok(())
+    }
+
+    /// Closes the connection cleanly: stanzas already queued are written, the socket is closed, and no
+    /// reconnect follows. Emits [`Event::Disconnected`] with [`DisconnectReason::Requested`].
+    pub async fn disconnect(&self) {
+        let shared = self.shared();
+        let Some(control) = lock(&shared.control).take() else {
+            return;
+        };
+        let (done, stopped) = oneshot::channel();
+        let timeout = shared.config.shutdown_timeout;
+        let asked = control.commands.send(Command::Stop { done }).await.is_ok();
+        if !asked || tokio::time::timeout(timeout, stopped).await.is_err() {
+            control.task.abort();
+        }
+        let _ = tokio::time::timeout(timeout, control.task).await;
+        if shared.state() != ConnectionState::LoggedOut {
+            shared.set_state(ConnectionState::Disconnected);
+        }
+    }
+
+    /// Unlinks this companion: asks the server to remove the device (if connected), disconnects, clears
+    /// the device, and emits [`Event::LoggedOut`] with [`LogoutReason::Requested`].
+    pub async fn logout(&self) -> Result<()> {
+        let shared = self.shared();
+        let account = shared.device.account();
+        let removed = match &account {
+            Some(account) if shared.state() == ConnectionState::Connected => shared
+                .send_iq(stanzas::remove_companion_device(&account.jid))
+                .await
+                .map(|_| ()),
+            _ => Ok(()),
+        };
+        self.disconnect().await;
+        shared.device.clear();
+        shared.set_state(ConnectionState::LoggedOut);
+        shared
+            .events
+            .emit(Event::LoggedOut {
+                reason: LogoutReason::Requested,
+            })
+            .await;
+        removed
+    }
+
+    /// Where the client is in its life.
+    pub fn state(&self) -> ConnectionState {
+        self.shared().state()
+    }
+
+    /// Our device JID, once paired.
+    pub fn jid(&self) -> Option<Jid> {
+        self.shared().device.account().map(|account| account.jid)
+    }
+
+    /// The paired account, if any.
+    pub fn account(&self) -> Option<Account> {
+        self.shared().device.account()
+    }
+
+    /// A fresh stanza id (`<a>.<b>-<n>`).
+    pub fn next_request_id(&self) -> String {
+        self.shared().ids.next()
+    }
+
+    /// Sends an `iq` and waits for the server's answer (matched by id; one is assigned if `iq` has none)
+    /// for at most [`ClientConfig::iq_timeout`]. An `type=error` answer is [`Error::IqError`].
+    pub async fn send_iq(&self, iq: Node) -> Result<Node> {
+        self.shared().send_iq(iq).await
+    }
+
+    /// Queues a stanza for the connection to write.
+    pub async fn send_node(&self, node: &Node) -> Result<()> {
+        self.shared().send_node(node).await
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.shared().config
+    }
+}
