@@ -8,11 +8,11 @@
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use wasndr_core::binary::{self, Content, Node, NodeRef, Value};
+use wasndr_core::binary::{self, Content, Node, Value};
 use wasndr_core::jid::Jid;
 use wasndr_core::message::{self, OwnDevice, ReceiveContext, Records};
 use wasndr_core::signal::{IdentityKeyPair, SignedPreKeyRecord};
-use wasndr_core::stanza::{self, ParticipantAction};
+use wasndr_core::stanza::{self, NodeView, ParticipantAction};
 
 const TAGS: &[&str] = &[
     "message",
@@ -157,7 +157,7 @@ fn tree() -> impl Strategy<Value = Node> {
     })
 }
 
-fn every_parser(node: NodeRef<'_>) {
+fn every_parser<'t, N: NodeView<'t>>(node: N) {
     let _ = stanza::IncomingReceipt::parse(node);
     let _ = stanza::Ack::for_stanza(node);
     let _ = stanza::ServerAck::parse(node);
@@ -196,6 +196,12 @@ proptest! {
         let node = tree.root();
         every_parser(node);
         for child in node.children() {
+            every_parser(child);
+        }
+        // The owned form goes through the same parsers.
+        let owned = node.to_owned();
+        every_parser(&owned);
+        for child in owned.child_nodes() {
             every_parser(child);
         }
         if let Ok(incoming) = stanza::IncomingMessage::parse(node) {

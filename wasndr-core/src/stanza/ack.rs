@@ -1,11 +1,11 @@
 //! `<ack>`: ours for what we receive (messaging guide E.3), and the server's for what we send (D.8).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::Jid;
 
 use super::message::IncomingMessage;
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// Error codes of a negative ack (whatsmeow's list, plus Baileys' 463).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +84,7 @@ pub struct Ack {
 
 impl Ack {
     /// The ack of any incoming stanza, following whatsmeow's copying rules.
-    pub fn for_stanza(node: NodeRef<'_>) -> Result<Ack> {
+    pub fn for_stanza<'t, N: NodeView<'t>>(node: N) -> Result<Ack> {
         let tag = node.tag();
         let stanza = Reader::any(node, "ack");
         Ok(Ack {
@@ -158,7 +158,7 @@ pub struct ServerAck {
 
 impl ServerAck {
     /// Parses an incoming `<ack>`.
-    pub fn parse(node: NodeRef<'_>) -> Result<ServerAck> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<ServerAck> {
         let ack = Reader::expect(node, "ack")?;
         Ok(ServerAck {
             class: ack.str("class")?.to_owned(),
@@ -176,6 +176,7 @@ impl ServerAck {
 mod tests {
     use super::*;
     use crate::binary;
+    use crate::binary::NodeRef;
 
     fn decode_then<T>(node: &Node, f: impl FnOnce(NodeRef<'_>) -> T) -> T {
         let bytes = binary::encode(node).unwrap();

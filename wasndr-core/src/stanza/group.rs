@@ -1,13 +1,13 @@
 //! The group IQs (`w:g2`, messaging guide G.2) and the group node they return (G.1).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::{Jid, Server};
 use crate::store::{self, AddressingMode, GroupParticipant, ParticipantRole};
 
 use super::StanzaProblem;
 use super::iq::{Iq, IqType, iq_result};
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 const XMLNS: &str = "w:g2";
 
@@ -199,7 +199,7 @@ pub struct GroupMetadata {
 
 impl GroupMetadata {
     /// Parses a `<group>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<GroupMetadata> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<GroupMetadata> {
         parse_group(Reader::expect(node, "group")?)
     }
 
@@ -222,7 +222,7 @@ impl GroupMetadata {
 
 /// The group of a `<group>` node: its bare `id` (a full JID is accepted too), or a `jid` attribute as
 /// join replies carry.
-fn group_jid(group: Reader<'_>) -> Result<Jid> {
+fn group_jid<'t, N: NodeView<'t>>(group: Reader<'t, N>) -> Result<Jid> {
     match group.opt_str("id") {
         Some(id) if id.contains('@') => {
             Jid::parse(id).map_err(|_| group.fail(StanzaProblem::InvalidAttr("id")))
@@ -234,7 +234,7 @@ fn group_jid(group: Reader<'_>) -> Result<Jid> {
     }
 }
 
-fn parse_group(group: Reader<'_>) -> Result<GroupMetadata> {
+fn parse_group<'t, N: NodeView<'t>>(group: Reader<'t, N>) -> Result<GroupMetadata> {
     let mut info = GroupMetadata {
         jid: group_jid(group)?,
         subject: group.opt_string("subject"),
@@ -283,7 +283,7 @@ fn parse_group(group: Reader<'_>) -> Result<GroupMetadata> {
     Ok(info)
 }
 
-fn parse_participant(node: Reader<'_>) -> Result<GroupParticipant> {
+fn parse_participant<'t, N: NodeView<'t>>(node: Reader<'t, N>) -> Result<GroupParticipant> {
     Ok(GroupParticipant {
         jid: node.jid("jid")?,
         role: match node.opt_str("type") {
@@ -297,13 +297,13 @@ fn parse_participant(node: Reader<'_>) -> Result<GroupParticipant> {
 }
 
 /// Parses the reply to [`create_group`] or [`group_info_query`]: its `<group>`.
-pub fn parse_group_reply(reply: NodeRef<'_>) -> Result<GroupMetadata> {
+pub fn parse_group_reply<'t, N: NodeView<'t>>(reply: N) -> Result<GroupMetadata> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     parse_group(iq.child("group")?)
 }
 
 /// Parses the reply to [`participating_query`].
-pub fn parse_participating(reply: NodeRef<'_>) -> Result<Vec<GroupMetadata>> {
+pub fn parse_participating<'t, N: NodeView<'t>>(reply: N) -> Result<Vec<GroupMetadata>> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     iq.child("groups")?
         .children_with_tag("group")
@@ -332,8 +332,8 @@ impl ParticipantResult {
 
 /// Parses the reply to [`change_participants`]: the `<add|remove|promote|demote>` child echoing one
 /// `<participant>` per requested member.
-pub fn parse_participant_changes(
-    reply: NodeRef<'_>,
+pub fn parse_participant_changes<'t, N: NodeView<'t>>(
+    reply: N,
     action: ParticipantAction,
 ) -> Result<Vec<ParticipantResult>> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
@@ -359,7 +359,7 @@ pub fn parse_participant_changes(
 }
 
 /// Parses the reply to [`invite_code_query`] or [`revoke_invite`]: the code.
-pub fn parse_invite_code(reply: NodeRef<'_>) -> Result<String> {
+pub fn parse_invite_code<'t, N: NodeView<'t>>(reply: N) -> Result<String> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     Ok(iq.child("invite")?.str("code")?.to_owned())
 }
@@ -412,6 +412,10 @@ mod tests {
         let bytes = result(vec![group_node()]);
         let tree = binary::decode_node(&bytes[1..]).unwrap();
         let info = parse_group_reply(tree.root()).unwrap();
+        assert_eq!(
+            parse_group_reply(&binary::decode_owned(&bytes).unwrap()).unwrap(),
+            info
+        );
         assert_eq!(info.jid, Jid::group("120363025246125888"));
         assert_eq!(info.subject.as_deref(), Some("Friends"));
         assert_eq!(info.participants.len(), 2);

@@ -1,10 +1,10 @@
 //! The IQ envelope (messaging guide 0): requests are built here, ids and correlation are the caller's.
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::{Error, Result};
 use crate::jid::Jid;
 
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// `get` or `set`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,7 +52,8 @@ impl Iq {
         }
     }
 
-    /// The node to send, with the request id the caller correlates the reply by. A bare server `to`
+    /// The node to send, with the request id the caller correlates the reply by (see also the
+    /// `From<Iq> for Node` form without an id, for a sender that assigns ids itself). A bare server `to`
     /// (`s.whatsapp.net`, `g.us`) is written as its name, a one-byte token, as Baileys does; whatsmeow
     /// writes the same address as an empty-user JID, and the server takes both.
     pub fn into_node(self, id: impl Into<String>) -> Node {
@@ -71,9 +72,18 @@ impl Iq {
     }
 }
 
+/// The node without an `id`, for a sender that assigns one (the Client's `send_iq` does).
+impl From<Iq> for Node {
+    fn from(iq: Iq) -> Node {
+        let mut node = iq.into_node(String::new());
+        node.attrs.retain(|attr| attr.key != "id");
+        node
+    }
+}
+
 /// Checks a reply: `type="result"` gives the `<iq>` back for the operation's parser;
 /// `type="error"` gives [`Error::IqError`] with the `<error code text>` child.
-pub fn iq_result(node: NodeRef<'_>) -> Result<NodeRef<'_>> {
+pub fn iq_result<'t, N: NodeView<'t>>(node: N) -> Result<N> {
     let iq = Reader::expect(node, "iq")?;
     match iq.str("type")? {
         "result" => Ok(node),
@@ -107,6 +117,9 @@ mod tests {
             hex::encode(binary::encode(&node).unwrap()),
             "00f80a1908ff861234b5678a1f110304291657f801f80156"
         );
+        let without_id = Node::from(Iq::new("w:p", IqType::Get, Jid::server(), Node::new("ping")));
+        assert_eq!(without_id.attr_str("id"), None);
+        assert_eq!(without_id.attr_str("xmlns"), Some("w:p"));
         let error = Node::new("iq")
             .attr("id", "1")
             .attr("type", "error")

@@ -1,11 +1,11 @@
 //! `media_conn`: the hosts and auth token for media uploads and downloads (messaging guide F.3).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::Jid;
 
 use super::iq::{Iq, IqType, iq_result};
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// The request (`w:m`/set `<media_conn/>`).
 pub fn media_conn_query() -> Iq {
@@ -37,7 +37,7 @@ pub struct MediaHost {
 }
 
 /// Parses the reply to [`media_conn_query`].
-pub fn parse_media_conn(reply: NodeRef<'_>) -> Result<MediaConn> {
+pub fn parse_media_conn<'t, N: NodeView<'t>>(reply: N) -> Result<MediaConn> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     let conn = iq.child("media_conn")?;
     let mut hosts = Vec::new();

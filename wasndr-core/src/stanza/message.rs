@@ -1,11 +1,11 @@
 //! The `<message>` stanza, outgoing (messaging guide D.6, D.9, E.6) and incoming (E.1).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::{Jid, Server};
 
 use super::StanzaProblem;
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// The `type` attribute of an `<enc>`: which kind of ciphertext it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -226,7 +226,7 @@ pub struct Alternates {
 
 impl IncomingMessage {
     /// Parses a `<message>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<IncomingMessage> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<IncomingMessage> {
         let message = Reader::expect(node, "message")?;
         let mut encs = Vec::with_capacity(2);
         let mut unavailable = None;
@@ -253,7 +253,7 @@ impl IncomingMessage {
             recipient: message.opt_jid("recipient")?,
             push_name: message.opt_string("notify"),
             category: message.opt_string("category"),
-            offline: message.node.attr("offline").is_some(),
+            offline: message.has_attr("offline"),
             addressing_mode: message.opt_string("addressing_mode"),
             edit: message.opt_string("edit"),
             alternates: Alternates {
@@ -406,6 +406,8 @@ mod tests {
         let bytes = binary::encode(&node).unwrap();
         let tree = binary::decode_node(&bytes[1..]).unwrap();
         let message = IncomingMessage::parse(tree.root()).unwrap();
+        // The owned form of the same node parses the same.
+        assert_eq!(IncomingMessage::parse(&tree.root().to_owned()).unwrap(), message);
         assert_eq!(message.sender(), &Jid::lid("123").with_device(2));
         assert_eq!(message.chat(), Jid::group("120363025246125888"));
         assert_eq!(

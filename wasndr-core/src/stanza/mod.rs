@@ -1,7 +1,8 @@
 //! Builders and parsers of every stanza messaging uses, as typed values ↔ binary nodes (messaging
 //! guide D–H). Pure: builders return [`crate::binary::Node`]s (IQs as [`Iq`], to which the caller adds
-//! its request id), parsers read decoded [`crate::binary::NodeRef`]s and fail with
-//! [`crate::Error::MalformedStanza`] or [`crate::Error::UnexpectedStanza`], never a panic.
+//! its request id), parsers read received nodes in either form ([`NodeView`]: a borrowed
+//! [`crate::binary::NodeRef`] or an owned `&Node`) and fail with [`crate::Error::MalformedStanza`] or
+//! [`crate::Error::UnexpectedStanza`], never a panic.
 //!
 //! Builders write attributes in alphabetical order: the wire ignores order, and this is the order of
 //! the golden codec vectors, so built stanzas can be compared byte for byte.
@@ -41,6 +42,7 @@ pub use presence::{
     ChatState, IncomingChatState, IncomingPresence, LastSeen, chat_state, own_presence, subscribe_presence,
 };
 pub use problem::StanzaProblem;
+pub use read::{NodeView, Payload};
 pub use receipt::{
     DeliveryType, IncomingReceipt, ReadType, RetryInfo, RetryKeys, RetryReceipt, delivery_receipt,
     read_receipt,

@@ -2,13 +2,12 @@
 //! changes (`devices`, E.8) and key changes (`encrypt`, E.8). Each is acknowledged with
 //! [`super::Ack::for_stanza`].
 
-use crate::binary::NodeRef;
 use crate::error::Result;
 use crate::jid::Jid;
 use crate::message::participant_hash;
 
 use super::group::GroupMetadata;
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 use crate::store::ParticipantRole;
 
 /// A member named in a group change.
@@ -120,7 +119,7 @@ pub struct GroupNotification {
 
 impl GroupNotification {
     /// Parses a `w:gp2` notification.
-    pub fn parse(node: NodeRef<'_>) -> Result<GroupNotification> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<GroupNotification> {
         let notification = Reader::expect(node, "notification")?;
         let mut changes = Vec::new();
         for child in notification.children() {
@@ -252,7 +251,7 @@ pub struct DevicesNotification {
 
 impl DevicesNotification {
     /// Parses a `devices` notification.
-    pub fn parse(node: NodeRef<'_>) -> Result<DevicesNotification> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<DevicesNotification> {
         let notification = Reader::expect(node, "notification")?;
         let mut changes = Vec::new();
         for child in notification.children() {
@@ -303,7 +302,7 @@ pub enum EncryptNotification {
 
 impl EncryptNotification {
     /// Parses an `encrypt` notification.
-    pub fn parse(node: NodeRef<'_>) -> Result<EncryptNotification> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<EncryptNotification> {
         let notification = Reader::expect(node, "notification")?;
         let from = notification.jid("from")?;
         if let Some(count) = notification.opt_child("count")
@@ -324,6 +323,7 @@ impl EncryptNotification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binary::NodeRef;
     use crate::binary::{self, Node};
 
     fn parse_with<T>(node: Node, f: impl FnOnce(NodeRef<'_>) -> Result<T>) -> Result<T> {
@@ -357,7 +357,7 @@ mod tests {
                 Node::new("ephemeral").attr("expiration", "604800"),
                 Node::new("something_new"),
             ]);
-        let parsed = parse_with(node, GroupNotification::parse).unwrap();
+        let parsed = parse_with(node, |n| GroupNotification::parse(n)).unwrap();
         assert_eq!(parsed.actor, Some(Jid::lid("9")));
         assert_eq!(
             parsed.changes,
@@ -386,10 +386,9 @@ mod tests {
             ]
         );
         assert!(
-            parse_with(
-                Node::new("notification").attr("id", "x"),
-                GroupNotification::parse
-            )
+            parse_with(Node::new("notification").attr("id", "x"), |n| {
+                GroupNotification::parse(n)
+            })
             .is_err()
         );
     }
@@ -406,7 +405,7 @@ mod tests {
             .children([Node::new("add")
                 .attr("device_hash", participant_hash(&after))
                 .children([Node::new("device").attr("jid", user.clone().with_device(3))])]);
-        let parsed = parse_with(node, DevicesNotification::parse).unwrap();
+        let parsed = parse_with(node, |n| DevicesNotification::parse(n)).unwrap();
         let change = &parsed.changes[0];
         assert_eq!(change.apply(&cached), Some(after.clone()));
         // The cache missed a device the server knows: the hash disagrees and the cache is dropped.
@@ -428,7 +427,7 @@ mod tests {
             .attr("type", "encrypt")
             .children([Node::new("count").attr("value", "3")]);
         assert_eq!(
-            parse_with(count, EncryptNotification::parse).unwrap(),
+            parse_with(count, |n| EncryptNotification::parse(n)).unwrap(),
             EncryptNotification::PreKeyCount(3)
         );
         let identity = Node::new("notification")
@@ -438,7 +437,7 @@ mod tests {
             .attr("type", "encrypt")
             .children([Node::new("identity")]);
         assert_eq!(
-            parse_with(identity, EncryptNotification::parse).unwrap(),
+            parse_with(identity, |n| EncryptNotification::parse(n)).unwrap(),
             EncryptNotification::IdentityChange {
                 user: Jid::pn("1"),
                 timestamp: Some(9)

@@ -1,7 +1,7 @@
 //! Prekey IQs: upload, server count, bundle fetch (messaging guide A.3, D.4), and the key nodes they
 //! share with retry receipts (E.5).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::crypto::{KEY_TYPE_DJB, PublicKey};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
@@ -9,7 +9,7 @@ use crate::signal::{PreKeyBundle, PreKeyRecord, SignedPreKeyRecord};
 
 use super::StanzaProblem;
 use super::iq::{Iq, IqType, iq_result};
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// `<key><id>u24</id><value>pub32</value></key>`.
 pub(crate) fn prekey_node(id: u32, public: &PublicKey) -> Node {
@@ -76,7 +76,7 @@ pub fn prekey_count_query() -> Iq {
 
 /// The count in the reply to [`prekey_count_query`] (`<count value="N"/>`), also the shape of a
 /// low-prekeys `encrypt` notification.
-pub fn parse_prekey_count(reply: NodeRef<'_>) -> Result<u32> {
+pub fn parse_prekey_count<'t, N: NodeView<'t>>(reply: N) -> Result<u32> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     iq.child("count")?.u32("value")
 }
@@ -117,7 +117,7 @@ pub struct BundleError {
 
 /// Parses the reply to [`bundle_query`]: one entry per `<user>` of its `<list>`. A malformed bundle
 /// fails the whole reply, as it means the server, not one device, is misbehaving.
-pub fn parse_bundles(reply: NodeRef<'_>) -> Result<Vec<FetchedBundle>> {
+pub fn parse_bundles<'t, N: NodeView<'t>>(reply: N) -> Result<Vec<FetchedBundle>> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     let mut bundles = Vec::new();
     for user in iq.child("list")?.children_with_tag("user") {
@@ -136,7 +136,7 @@ pub fn parse_bundles(reply: NodeRef<'_>) -> Result<Vec<FetchedBundle>> {
 
 /// A bundle from a node holding `<registration>` and the key nodes, directly or inside `<keys>` (the
 /// `<user>` of a bundle reply, or a retry receipt).
-pub(crate) fn parse_bundle(holder: Reader<'_>) -> Result<PreKeyBundle> {
+pub(crate) fn parse_bundle<'t, N: NodeView<'t>>(holder: Reader<'t, N>) -> Result<PreKeyBundle> {
     let registration = u32::from_be_bytes(holder.child("registration")?.fixed::<4>("registration")?);
     let keys = holder.opt_child("keys").unwrap_or(holder);
     let identity = public_key(keys.child("identity")?, "identity")?;
@@ -157,13 +157,13 @@ pub(crate) fn parse_bundle(holder: Reader<'_>) -> Result<PreKeyBundle> {
     })
 }
 
-fn parse_key(key: Reader<'_>, tag: &'static str) -> Result<(u32, PublicKey)> {
+fn parse_key<'t, N: NodeView<'t>>(key: Reader<'t, N>, tag: &'static str) -> Result<(u32, PublicKey)> {
     let id = key.child("id")?.fixed::<3>(tag)?;
     let id = u32::from_be_bytes([0, id[0], id[1], id[2]]);
     Ok((id, public_key(key.child("value")?, tag)?))
 }
 
-fn public_key(node: Reader<'_>, tag: &'static str) -> Result<PublicKey> {
+fn public_key<'t, N: NodeView<'t>>(node: Reader<'t, N>, tag: &'static str) -> Result<PublicKey> {
     let bytes = node.bytes(tag)?;
     if bytes.len() != 32 {
         return Err(node.fail(StanzaProblem::InvalidContent(tag)));

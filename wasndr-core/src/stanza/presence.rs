@@ -1,11 +1,11 @@
 //! Presence and chat state (messaging guide H.3, H.4). Neither is acknowledged.
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::Jid;
 
 use super::StanzaProblem;
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// Our own availability, with our push name (required by both reference libraries):
 /// `<presence name type="available|unavailable"/>`. Going available makes delivery receipts active.
@@ -69,7 +69,7 @@ pub struct IncomingPresence {
 
 impl IncomingPresence {
     /// Parses a `<presence>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<IncomingPresence> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<IncomingPresence> {
         let presence = Reader::expect(node, "presence")?;
         let last_seen = match presence.opt_str("last") {
             None => None,
@@ -97,7 +97,7 @@ pub struct IncomingChatState {
 
 impl IncomingChatState {
     /// Parses a `<chatstate>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<IncomingChatState> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<IncomingChatState> {
         let chatstate = Reader::expect(node, "chatstate")?;
         let state = if let Some(composing) = chatstate.opt_child("composing") {
             if composing.opt_str("media") == Some("audio") {
@@ -122,6 +122,7 @@ impl IncomingChatState {
 mod tests {
     use super::*;
     use crate::binary;
+    use crate::binary::NodeRef;
 
     /// The `stanza_presence` vector of binary-node.json.
     #[test]
@@ -140,10 +141,9 @@ mod tests {
 
     #[test]
     fn incoming() {
-        let online = parse(
-            Node::new("presence").attr("from", Jid::pn("1")),
-            IncomingPresence::parse,
-        )
+        let online = parse(Node::new("presence").attr("from", Jid::pn("1")), |n| {
+            IncomingPresence::parse(n)
+        })
         .unwrap();
         assert!(online.available);
         let away = parse(
@@ -151,7 +151,7 @@ mod tests {
                 .attr("from", Jid::pn("1"))
                 .attr("last", "deny")
                 .attr("type", "unavailable"),
-            IncomingPresence::parse,
+            |n| IncomingPresence::parse(n),
         )
         .unwrap();
         assert_eq!((away.available, away.last_seen), (false, Some(LastSeen::Hidden)));
@@ -160,15 +160,14 @@ mod tests {
                 .attr("from", Jid::group("1"))
                 .attr("participant", Jid::pn("2"))
                 .children([Node::new("composing").attr("media", "audio")]),
-            IncomingChatState::parse,
+            |n| IncomingChatState::parse(n),
         )
         .unwrap();
         assert_eq!(typing.state, ChatState::Recording);
         assert!(
-            parse(
-                Node::new("chatstate").attr("from", Jid::pn("1")),
-                IncomingChatState::parse
-            )
+            parse(Node::new("chatstate").attr("from", Jid::pn("1")), |n| {
+                IncomingChatState::parse(n)
+            })
             .is_err()
         );
         let out = chat_state(&Jid::pn("1"), ChatState::Paused);

@@ -1,7 +1,7 @@
 //! `<receipt>`: delivery, read and retry receipts we send (messaging guide E.4, E.5), and the receipts we
 //! receive.
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::crypto::PublicKey;
 use crate::error::Result;
 use crate::jid::Jid;
@@ -9,7 +9,7 @@ use crate::signal::PreKeyBundle;
 
 use super::message::IncomingMessage;
 use super::prekeys::{key_type_node, parse_bundle, prekey_node, signed_prekey_node};
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 /// The `type` of a delivery receipt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,7 +210,7 @@ pub struct IncomingReceipt {
 
 impl IncomingReceipt {
     /// Parses a `<receipt>` node.
-    pub fn parse(node: NodeRef<'_>) -> Result<IncomingReceipt> {
+    pub fn parse<'t, N: NodeView<'t>>(node: N) -> Result<IncomingReceipt> {
         let receipt = Reader::expect(node, "receipt")?;
         let id = receipt.str("id")?.to_owned();
         let mut ids = vec![id.clone()];

@@ -1,12 +1,12 @@
 //! usync queries: device lists (messaging guide D.3) and "is this number on WhatsApp" (H.1).
 
-use crate::binary::{Node, NodeRef};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::{Jid, Server};
 use crate::store::{DeviceList, ListedDevice};
 
 use super::iq::{Iq, IqType, iq_result};
-use super::read::Reader;
+use super::read::{NodeView, Reader};
 
 fn usync(sid: &str, context: &'static str, query: Vec<Node>, users: Vec<Node>) -> Iq {
     Iq::new(
@@ -106,7 +106,7 @@ impl UserDevices {
     }
 }
 
-fn reply_users(reply: NodeRef<'_>) -> Result<Vec<Reader<'_>>> {
+fn reply_users<'t, N: NodeView<'t>>(reply: N) -> Result<Vec<Reader<'t, N>>> {
     let iq = Reader::expect(iq_result(reply)?, "iq")?;
     Ok(iq
         .child("usync")?
@@ -115,7 +115,7 @@ fn reply_users(reply: NodeRef<'_>) -> Result<Vec<Reader<'_>>> {
         .collect())
 }
 
-fn lid_of(user: Reader<'_>) -> Result<Option<Jid>> {
+fn lid_of<'t, N: NodeView<'t>>(user: Reader<'t, N>) -> Result<Option<Jid>> {
     match user.opt_child("lid") {
         Some(lid) => lid.opt_jid("val"),
         None => Ok(None),
@@ -123,7 +123,7 @@ fn lid_of(user: Reader<'_>) -> Result<Option<Jid>> {
 }
 
 /// Parses the reply to [`device_query`].
-pub fn parse_device_reply(reply: NodeRef<'_>) -> Result<Vec<UserDevices>> {
+pub fn parse_device_reply<'t, N: NodeView<'t>>(reply: N) -> Result<Vec<UserDevices>> {
     let mut users = Vec::new();
     for user in reply_users(reply)? {
         let jid = user.jid("jid")?;
@@ -153,9 +153,10 @@ pub fn parse_device_reply(reply: NodeRef<'_>) -> Result<Vec<UserDevices>> {
                 }
             }
             if let Some(key_index) = devices.opt_child("key-index-list") {
-                let signed = match key_index.node.content() {
-                    crate::binary::ContentRef::None => Vec::new(),
-                    _ => key_index.bytes("key-index-list")?.to_vec(),
+                let signed = if key_index.is_empty() {
+                    Vec::new()
+                } else {
+                    key_index.bytes("key-index-list")?.to_vec()
                 };
                 entry.key_index_list = Some((key_index.opt_u64("ts")?, signed));
             }
@@ -195,13 +196,14 @@ pub struct ContactLookup {
 }
 
 /// Parses the reply to [`contact_query`].
-pub fn parse_contact_reply(reply: NodeRef<'_>) -> Result<Vec<ContactLookup>> {
+pub fn parse_contact_reply<'t, N: NodeView<'t>>(reply: N) -> Result<Vec<ContactLookup>> {
     let mut lookups = Vec::new();
     for user in reply_users(reply)? {
         let contact = user.child("contact")?;
-        let query = match contact.node.content() {
-            crate::binary::ContentRef::None => String::new(),
-            _ => contact.text("contact")?.to_owned(),
+        let query = if contact.is_empty() {
+            String::new()
+        } else {
+            contact.text("contact")?.to_owned()
         };
         lookups.push(ContactLookup {
             query,
