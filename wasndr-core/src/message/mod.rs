@@ -1,14 +1,15 @@
 //! The end-to-end message plaintext: what goes into a Signal ciphertext and what comes out of one
 //! (messaging guide C, D.1, D.6, D.7).
 //!
-//! - building: [`generate_message_id`], [`poll_creation`], [`encrypt_vote`], [`reaction`],
+//! - building: [`generate_message_id`], [`media_message`], [`poll_creation`], [`encrypt_vote`], [`reaction`],
 //!   [`device_sent`], [`sender_key_distribution`], [`pad`];
-//! - reading: [`plain_text`], [`unwrap_content`], [`decrypt_vote`] and [`PollTally`], [`unpad`];
+//! - reading: [`plain_text`], [`attachment`], [`unwrap_content`], [`decrypt_vote`] and [`PollTally`], [`unpad`];
 //! - the pure pipelines over loaded records, returning a [`crate::store::Changes`] to apply before
 //!   anything goes out: [`plan_send`], [`receive`] (with [`needed_records`]), [`plan_retry`];
 //! - classifying for the stanza: [`stanza_type`], [`enc_media_type`], [`edit_attribute`],
 //!   [`hides_decrypt_failure`], [`poll_type`], [`participant_hash`].
 
+mod attachment;
 mod classify;
 mod content;
 mod id;
@@ -25,6 +26,7 @@ mod send;
 mod text;
 mod wrappers;
 
+pub use attachment::{Attachment, MediaDetails, UploadedMedia, attachment, media_message};
 pub use classify::{edit_attribute, enc_media_type, hides_decrypt_failure, poll_type, stanza_type};
 pub use content::{unwrap_content, unwrap_display};
 pub use id::{MESSAGE_ID_PREFIX, generate_message_id};
