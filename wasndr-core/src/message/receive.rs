@@ -73,18 +73,18 @@ pub fn needed_records(message: &IncomingMessage, prefer_lid: bool) -> RecordKeys
         ..RecordKeys::default()
     };
     for enc in &message.encs {
-        match enc.enc_type {
-            EncType::PkMsg => {
-                if let Ok(prekey_message) = PreKeySignalMessage::parse(&enc.ciphertext) {
-                    keys.prekeys.extend(prekey_message.prekey_id);
-                    keys.signed_prekeys.push(prekey_message.signed_prekey_id);
-                }
-            }
-            EncType::SkMsg => keys
-                .sender_keys
-                .push(SenderKeyName::new(message.chat().to_string(), address.clone())),
-            _ => {}
+        if enc.enc_type == EncType::PkMsg
+            && let Ok(prekey_message) = PreKeySignalMessage::parse(&enc.ciphertext)
+        {
+            keys.prekeys.extend(prekey_message.prekey_id);
+            keys.signed_prekeys.push(prekey_message.signed_prekey_id);
         }
+    }
+    // Loaded even without an skmsg: a pairwise resend can carry a distribution, which is added to the
+    // stored record, not written over it.
+    if message.is_group_or_broadcast() {
+        keys.sender_keys
+            .push(SenderKeyName::new(message.chat().to_string(), address));
     }
     keys
 }
@@ -412,4 +412,63 @@ fn retry<R: CryptoRng + ?Sized>(
     };
     received.replies.push(receipt.to_node(message));
     Some(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stanza::Alternates;
+
+    fn incoming(from: Jid, participant: Option<Jid>, encs: Vec<IncomingEnc>) -> IncomingMessage {
+        IncomingMessage {
+            id: "3EB0AA".into(),
+            from,
+            timestamp: 1,
+            message_type: "text".into(),
+            participant,
+            recipient: None,
+            push_name: None,
+            category: None,
+            offline: false,
+            addressing_mode: None,
+            edit: None,
+            alternates: Alternates {
+                participant_lid: Some(Jid::lid("777")),
+                sender_lid: Some(Jid::lid("888")),
+                ..Alternates::default()
+            },
+            encs,
+            unavailable: None,
+        }
+    }
+
+    fn enc(enc_type: EncType) -> IncomingEnc {
+        IncomingEnc {
+            version: 2,
+            enc_type,
+            ciphertext: vec![0x33, 1, 2],
+            count: 0,
+            media_type: None,
+            decrypt_fail: None,
+        }
+    }
+
+    #[test]
+    fn which_records_and_which_sender() {
+        let group = Jid::group("120363000000000000");
+        let member = Jid::pn("15551234567").with_device(4);
+        // A pairwise-only group resend still loads the sender key its distribution adds to.
+        let resend = incoming(group.clone(), Some(member.clone()), vec![enc(EncType::PkMsg)]);
+        let keys = needed_records(&resend, false);
+        assert_eq!(keys.sessions, vec![protocol_address(&member)]);
+        assert_eq!(
+            keys.sender_keys,
+            vec![SenderKeyName::new(group.to_string(), protocol_address(&member))]
+        );
+        assert_eq!(decryption_sender(&resend, true), Jid::lid("777").with_device(4));
+        assert_eq!(decryption_sender(&resend, false), member);
+        let direct = incoming(member.clone(), None, vec![enc(EncType::Msg)]);
+        assert!(needed_records(&direct, false).sender_keys.is_empty());
+        assert_eq!(decryption_sender(&direct, true), Jid::lid("888").with_device(4));
+    }
 }
