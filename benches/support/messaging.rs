@@ -169,9 +169,8 @@ impl OneToOne {
     pub fn send(&mut self) -> Vec<u8> {
         let id = self.next_id();
         let planned = plan(self, &id);
-        let bytes = binary::encode(&planned.stanza.to_node()).unwrap();
         self.alice.keep(planned.changes);
-        bytes
+        binary::encode(&planned.stanza.into_node()).unwrap()
     }
 
     /// What the server would deliver to Bob for the next message (setup for the receive pipeline).
@@ -191,7 +190,7 @@ impl OneToOne {
             .attr("notify", "Alice")
             .attr("t", "1700000000")
             .attr("type", "text")
-            .children([enc.to_node()]);
+            .children([enc.into_node()]);
         binary::encode(&incoming).unwrap()
     }
 
@@ -304,8 +303,7 @@ impl GroupSender {
     /// The group send pipeline for one message.
     pub fn send(&mut self) -> Vec<u8> {
         let planned = self.plan();
-        let bytes = binary::encode(&planned.stanza.to_node()).unwrap();
         self.sender.keep(planned.changes);
-        bytes
+        binary::encode(&planned.stanza.into_node()).unwrap()
     }
 }

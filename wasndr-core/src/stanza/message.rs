@@ -64,13 +64,18 @@ pub struct Enc {
 impl Enc {
     /// The `<enc>` node.
     pub fn to_node(&self) -> Node {
+        self.clone().into_node()
+    }
+
+    /// The `<enc>` node, moving the ciphertext into it.
+    pub fn into_node(self) -> Node {
         Node::new("enc")
             .attr_opt("count", self.count)
             .attr_opt("decrypt-fail", self.hide_decrypt_failure.then_some("hide"))
             .attr_opt("mediatype", self.media_type)
             .attr("type", self.enc_type.as_str())
             .attr("v", "2")
-            .bytes(self.ciphertext.clone())
+            .bytes(self.ciphertext)
     }
 }
 
@@ -117,18 +122,23 @@ pub struct OutgoingMessage {
 impl OutgoingMessage {
     /// The stanza.
     pub fn to_node(&self) -> Node {
+        self.clone().into_node()
+    }
+
+    /// The stanza, moving the ciphertexts into it.
+    pub fn into_node(self) -> Node {
         let mut node = Node::new("message")
             .attr_opt("addressing_mode", self.addressing_mode)
             .attr_opt("category", self.peer.then_some("peer"))
             .attr_opt("device_fanout", self.no_device_fanout.then_some("false"))
             .attr_opt("edit", self.edit)
-            .attr("id", self.id.clone())
-            .attr_opt("participant", self.participant.clone())
-            .attr_opt("peer_recipient_pn", self.peer_recipient_pn.clone())
-            .attr_opt("phash", self.phash.clone())
-            .attr_opt("recipient", self.recipient.clone())
+            .attr("id", self.id)
+            .attr_opt("participant", self.participant)
+            .attr_opt("peer_recipient_pn", self.peer_recipient_pn)
+            .attr_opt("phash", self.phash)
+            .attr_opt("recipient", self.recipient)
             .attr_opt("t", self.timestamp)
-            .attr_opt("to", self.to.clone())
+            .attr_opt("to", self.to)
             .attr("type", self.message_type);
         let mut children = Vec::with_capacity(4);
         if self.peer {
@@ -138,14 +148,14 @@ impl OutgoingMessage {
             children.push(
                 Node::new("participants").children(
                     self.participants
-                        .iter()
-                        .map(|(jid, enc)| Node::new("to").attr("jid", jid.clone()).children([enc.to_node()])),
+                        .into_iter()
+                        .map(|(jid, enc)| Node::new("to").attr("jid", jid).children([enc.into_node()])),
                 ),
             );
         }
-        children.extend(self.direct.iter().map(Enc::to_node));
-        if let Some(identity) = &self.device_identity {
-            children.push(Node::new("device-identity").bytes(identity.clone()));
+        children.extend(self.direct.into_iter().map(Enc::into_node));
+        if let Some(identity) = self.device_identity {
+            children.push(Node::new("device-identity").bytes(identity));
         }
         if let Some(poll_type) = self.poll_type {
             children.push(Node::new("meta").attr("polltype", poll_type));
