@@ -2,5 +2,33 @@
 //!
 //! The store traits live in `wasndr-core` (the protocol decides what must be persisted and when); this
 //! crate implements them over an in-memory map, SQLite (the embedded default: one file, numbered
-//! migrations, WAL) and PostgreSQL (pooled, for several nodes sharing one database). Every backend passes
-//! the same conformance suite.
+//! migrations, WAL, busy timeout) and PostgreSQL (pooled, for several nodes sharing one database).
+//! Every backend passes the same conformance suite (`tests/conformance.rs`).
+//!
+//! One database holds many devices: a [`StoreContainer`] ([`MemoryContainer`], `SqliteContainer`,
+//! `PostgresContainer`) creates, lists and deletes devices and hands out one `Arc<dyn Store>` per
+//! device. Every table is keyed by the device id, and nothing of one device is visible through
+//! another's store.
+//!
+//! Features: `sqlite` (default) and `postgres`. With neither, only the memory backend is built and
+//! sqlx is not compiled.
+
+mod container;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use container::{DeviceId, DeviceInfo, StoreContainer};
+pub use memory::MemoryContainer;
+#[cfg(feature = "postgres")]
+pub use postgres::{DEFAULT_MAX_CONNECTIONS, PostgresContainer, PostgresStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{BUSY_TIMEOUT, SqliteContainer, SqliteStore};
+/// The in-memory store of one device (re-exported from `wasndr-core`).
+pub use wasndr_core::store::MemoryStore;
+/// The store traits and values, re-exported so backends' users need one import path.
+pub use wasndr_core::store::{Store, StoreError};

@@ -31,7 +31,8 @@ use crate::signal::{PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRe
 /// Each field means the same as the single-write store method it is named after. They are applied in
 /// field order (deletions of a kind before its upserts), so a batch may insert a message and update its
 /// status, or delete a session and store a new one for the same address. Within a field, later entries
-/// win over earlier ones for the same key.
+/// win over earlier ones for the same key, except messages: as with `insert_message`, the first one
+/// stored for a chat and id is kept.
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
     /// [`super::DeviceStore::save_device`].

@@ -297,7 +297,8 @@ pub trait MessageStore: Send + Sync {
 
     /// Moves the message to `update.status` if that ranks above its current status
     /// ([`MessageStatus::can_become`]). Returns whether it changed; `false` also for an unknown message
-    /// (receipts for messages sent before this device was linked are normal).
+    /// (receipts for messages sent before this device was linked are normal). [`StoreError::Invalid`]
+    /// for an empty id.
     async fn update_message_status(&self, update: &StatusUpdate) -> Result<bool, StoreError>;
 
     /// A page of history matching `query`, and how many messages match in all.

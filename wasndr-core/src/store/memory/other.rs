@@ -71,6 +71,7 @@ impl MessageStore for MemoryStore {
     }
 
     async fn update_message_status(&self, update: &StatusUpdate) -> Result<bool, StoreError> {
+        check_message_id(&update.id)?;
         Ok(self.lock().update_message_status(update))
     }
 
