@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// wasndr: WhatsApp Web multi-device platform (REST API server and operator tools).
+/// wasndr: WhatsApp Web multi-device platform (REST API and MCP server, operator tools).
 #[derive(Debug, Parser)]
 #[command(name = "wasndr", version)]
 pub(crate) struct Cli {
@@ -35,6 +35,22 @@ pub(crate) enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Serve MCP to a local agent over stdin/stdout (`--stdio`), acting with the API key in the
+    /// environment variable `WASNDR_API_KEY`.
+    #[cfg(feature = "mcp")]
+    Mcp(McpArgs),
+}
+
+/// `wasndr mcp --stdio`.
+#[cfg(feature = "mcp")]
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// Speak MCP on stdin/stdout (the only local transport; `wasndr serve` serves it over HTTP at /mcp).
+    #[arg(long, required = true)]
+    pub(crate) stdio: bool,
+    /// Embed the WhatsApp simulator, as `wasndr serve --sandbox`.
+    #[arg(long)]
+    pub(crate) sandbox: bool,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +64,11 @@ pub(crate) struct ServeArgs {
     /// Embed the WhatsApp simulator and serve `/api/v1/sandbox/...` (everything runs offline).
     #[arg(long)]
     pub(crate) sandbox: bool,
+    /// `Host` headers the MCP endpoint (`/mcp`) answers, comma-separated names or `host:port`, or `*`
+    /// for any (behind a proxy that checks hosts itself). Default: the public URL's host plus
+    /// loopback. Also `WASNDR_MCP_ALLOWED_HOSTS`.
+    #[arg(long, env = "WASNDR_MCP_ALLOWED_HOSTS")]
+    pub(crate) mcp_allowed_hosts: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

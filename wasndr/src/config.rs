@@ -35,6 +35,20 @@ pub(crate) struct FileConfig {
     pub(crate) fetch: FetchSection,
     #[serde(default)]
     pub(crate) webhooks: WebhookSection,
+    /// Read by builds with the `mcp` feature; accepted by all so one file serves every build.
+    #[serde(default)]
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) mcp: McpSection,
+}
+
+/// `[mcp]`: the MCP server at `/mcp`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+pub(crate) struct McpSection {
+    /// `Host` headers `/mcp` answers: names or `host:port`, or `["*"]` for any. Default: the public
+    /// URL's host plus loopback.
+    pub(crate) allowed_hosts: Option<Vec<String>>,
 }
 
 /// `[fetch]`: outbound requests (media URLs, webhooks).
@@ -156,6 +170,8 @@ mod tests {
             allow = ["127.0.0.1:8081", "10.0.0.0/8"]
             [webhooks]
             base_delay_ms = 100
+            [mcp]
+            allowed_hosts = ["wa.example.com", "proxy:8080"]
             "#,
         )
         .unwrap();
@@ -163,6 +179,7 @@ mod tests {
         assert_eq!(gateway.plans.default_plan().sessions, 3);
         assert_eq!(gateway.fetch.allow.len(), 2);
         assert_eq!(gateway.webhooks.base_delay, Duration::from_millis(100));
+        assert_eq!(config.mcp.allowed_hosts.unwrap().len(), 2);
         assert!(
             toml::from_str::<FileConfig>("lsiten = 1").is_err(),
             "unknown keys are refused"

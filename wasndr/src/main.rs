@@ -1,8 +1,11 @@
-//! `wasndr`: the server (`wasndr serve`) and the operator CLI (`wasndr accounts ...`, `wasndr keys ...`).
+//! `wasndr`: the server (`wasndr serve`: REST and MCP), MCP over stdio (`wasndr mcp --stdio`) and the
+//! operator CLI (`wasndr accounts ...`, `wasndr keys ...`).
 
 mod cli;
 mod config;
 mod database;
+#[cfg(feature = "mcp")]
+mod mcp_stdio;
 mod operator;
 mod serve;
 mod unwired_engine;
@@ -17,6 +20,8 @@ async fn main() -> anyhow::Result<()> {
         cli::Command::Serve(args) => serve::run(&cli.global, args).await,
         cli::Command::Accounts(command) => operator::accounts(&cli.global, command).await,
         cli::Command::Keys(command) => operator::keys(&cli.global, command).await,
+        #[cfg(feature = "mcp")]
+        cli::Command::Mcp(args) => mcp_stdio::run(&cli.global, args).await,
     }
 }
 

@@ -37,18 +37,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         .unwrap_or_else(|| format!("http://{local}"));
     let config = file.gateway_config(public_url.trim_end_matches('/').to_owned())?;
 
-    // ── Sandbox plug-in point ────────────────────────────────────────────────────────────────────────
-    // With `--sandbox`, this is where the embedded wasndr-sim starts, the engine is built against the
-    // simulator (its WebSocket URL and trust root) instead of WhatsApp, and the `/api/v1/sandbox/...`
-    // router is passed as `HttpOptions::sandbox`. Until wasndr-sim and the production engine land:
-    if args.sandbox {
-        anyhow::bail!(
-            "--sandbox: the WhatsApp simulator (wasndr-sim) is not wired into this build yet; \
-             run without --sandbox for accounts, keys and locations"
-        );
-    }
-    let engine: Arc<dyn SessionEngine> = Arc::new(UnwiredEngine);
-    // ─────────────────────────────────────────────────────────────────────────────────────────────────
+    let engine = engine(args.sandbox)?;
 
     let store = database::open(&database).await?;
     let gateway = Arc::new(Gateway::new(store, engine, config)?);
@@ -61,6 +50,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         options.max_body_bytes = max;
     }
     let app = wasndr_http::router(gateway.clone(), options);
+    #[cfg(feature = "mcp")]
+    let app = app.merge(wasndr_mcp::router(
+        gateway.clone(),
+        mcp_options(&gateway, &file, args.mcp_allowed_hosts.as_deref()),
+    ));
     let backend = if database.starts_with("postgres") {
         "postgres"
     } else {
@@ -81,6 +75,36 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         .ok();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The engine sessions run on.
+pub(crate) fn engine(sandbox: bool) -> anyhow::Result<Arc<dyn SessionEngine>> {
+    // ── Sandbox plug-in point ────────────────────────────────────────────────────────────────────────
+    // With `--sandbox`, this is where the embedded wasndr-sim starts, the engine is built against the
+    // simulator (its WebSocket URL and trust root) instead of WhatsApp, and the `/api/v1/sandbox/...`
+    // router is passed as `HttpOptions::sandbox`. Until wasndr-sim and the production engine land:
+    if sandbox {
+        anyhow::bail!(
+            "--sandbox: the WhatsApp simulator (wasndr-sim) is not wired into this build yet; \
+             run without --sandbox for accounts, keys and locations"
+        );
+    }
+    Ok(Arc::new(UnwiredEngine))
+    // ─────────────────────────────────────────────────────────────────────────────────────────────────
+}
+
+/// `/mcp` options: allowed hosts from the flag or environment, else the file, else the public URL's host
+/// plus loopback.
+#[cfg(feature = "mcp")]
+fn mcp_options(gateway: &Gateway, file: &FileConfig, flag: Option<&str>) -> wasndr_mcp::McpHttpOptions {
+    let mut options = wasndr_mcp::McpHttpOptions::for_gateway(gateway);
+    if let Some(list) = flag {
+        options.allowed_hosts = wasndr_mcp::AllowedHosts::parse(list);
+    } else if let Some(hosts) = &file.mcp.allowed_hosts {
+        options.allowed_hosts = wasndr_mcp::AllowedHosts::parse(&hosts.join(","));
+    }
+    tracing::info!(allowed_hosts = ?options.allowed_hosts, "MCP endpoint at /mcp");
+    options
 }
 
 async fn axum_serve(
