@@ -7,8 +7,10 @@
 use crate::binary::DecodeProblem;
 use crate::crypto::PublicKey;
 use crate::jid::PhoneNumberProblem;
+use crate::media::MediaProblem;
 use crate::noise::{CertRole, HandshakeMessageKind};
 use crate::signal::ProtocolAddress;
+use crate::stanza::StanzaProblem;
 use crate::store::StoreError;
 
 /// Every failure `wasndr-core` reports.
@@ -287,6 +289,28 @@ pub enum Error {
     /// Text that should be an international phone number is not one.
     #[error("invalid phone number: {0}")]
     InvalidPhoneNumber(PhoneNumberProblem),
+
+    // --- stanzas (messaging guide D–H) ---
+    /// A peer's stanza lacks something its kind requires, or holds a value that does not parse.
+    #[error("malformed <{stanza}> stanza: {problem}")]
+    MalformedStanza {
+        /// The stanza being parsed (its top-level tag).
+        stanza: &'static str,
+        /// What was wrong.
+        problem: StanzaProblem,
+    },
+
+    // --- messages (messaging guide C) ---
+    /// A decrypted message plaintext, or a part of it (a poll vote, a sender key carrier), is not the
+    /// protobuf it should be, or lacks a field it needs.
+    #[error("malformed message: {0}")]
+    MalformedMessage(&'static str),
+
+    // --- media (messaging guide F) ---
+    /// A downloaded media body failed a check: it is truncated, corrupted, forged or not the file the
+    /// message describes.
+    #[error("invalid media: {0}")]
+    InvalidMedia(MediaProblem),
 }
 
 /// `Result` with [`Error`].

@@ -11,10 +11,12 @@ pub mod crypto;
 mod error;
 pub mod jid;
 pub mod login;
+pub mod media;
 pub mod message;
 pub mod noise;
 pub mod pair;
 pub mod signal;
+pub mod stanza;
 pub mod store;
 
 pub use error::{Error, Result};
