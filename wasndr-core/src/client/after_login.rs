@@ -11,6 +11,7 @@ use super::{ConnectionState, Shared};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::signal::{INITIAL_PREKEY_COUNT, MIN_PREKEY_COUNT, PREKEY_BATCH, generate_prekeys};
+use crate::stanza::{parse_prekey_count, prekey_count_query, upload_prekeys};
 use crate::store::Device;
 
 /// The post-login sequence; emits `Connected` unless the connection went away meanwhile.
@@ -42,15 +43,8 @@ pub(super) async fn run(shared: Arc<Shared>, jid: Jid, device: Device) {
 /// Asks the server how many prekeys it holds and uploads more when it is below the threshold: the
 /// full initial set when it has none, a batch otherwise.
 pub(super) async fn top_up_prekeys(shared: &Shared, device: &Device) -> Result<()> {
-    let answer = shared.send_iq(stanzas::prekey_count()).await?;
-    let count = answer
-        .child("count")
-        .and_then(|count| count.attr_str("value"))
-        .and_then(|value| value.parse::<u32>().ok())
-        .ok_or(Error::UnexpectedStanza {
-            expected: "<count value=N/> in the prekey count answer",
-            received: answer.to_string(),
-        })?;
+    let answer = shared.send_iq(prekey_count_query().into()).await?;
+    let count = parse_prekey_count(&answer)?;
     upload_if_low(shared, device, count).await
 }
 
@@ -79,12 +73,15 @@ async fn upload(shared: &Shared, device: &Device, count: u32) -> Result<()> {
     };
     store.store_prekeys(&prekeys).await?;
     shared
-        .send_iq(stanzas::prekey_upload(
-            device.registration_id,
-            &device.identity,
-            &prekeys,
-            &signed,
-        ))
+        .send_iq(
+            upload_prekeys(
+                device.registration_id,
+                device.identity.public(),
+                &signed,
+                &prekeys,
+            )
+            .into(),
+        )
         .await?;
     tracing::debug!(count, first, "uploaded prekeys");
     Ok(())

@@ -29,6 +29,8 @@ use crate::login::{
     LoginFailure, RegistrationKeys, StreamError, parse_failure, parse_stream_error, parse_success,
 };
 use crate::noise::{FrameDecoder, Initiator, RecvCipher, SendCipher};
+use crate::pair::stanza::iq_result_to_server;
+use crate::stanza::{Ack, EncryptNotification};
 use crate::store::Device;
 
 /// Seconds since the Unix epoch, for certificate checks and key timestamps.
@@ -409,6 +411,17 @@ struct Connection {
     background: Background,
 }
 
+/// Our `<ack>` of a received stanza, if it has what an ack needs (an id and a sender).
+fn ack_for(received: &Node) -> Option<Node> {
+    match Ack::for_stanza(received) {
+        Ok(ack) => Some(ack.to_node()),
+        Err(error) => {
+            tracing::debug!(%error, tag = %received.tag, "stanza cannot be acknowledged");
+            None
+        }
+    }
+}
+
 /// Sleeps until `deadline`, or forever without one.
 async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
@@ -590,14 +603,14 @@ impl Connection {
             "notification" => return self.handle_notification(node).await,
             "message" => self.shared.events.emit(Event::Message(Box::new(node))).await,
             "receipt" => {
-                let ack = stanzas::ack(&node);
+                let ack = ack_for(&node);
                 self.shared.events.emit(Event::Receipt(Box::new(node))).await;
                 if let Some(ack) = ack {
                     return self.write(&ack).await.err().map(|r| self.retry(r));
                 }
             }
             "call" => {
-                if let Some(ack) = stanzas::ack(&node) {
+                if let Some(ack) = ack_for(&node) {
                     return self.write(&ack).await.err().map(|r| self.retry(r));
                 }
             }
@@ -638,7 +651,7 @@ impl Connection {
                 let id = node.attr_str("id").unwrap_or_default().to_owned();
                 if let Some(pair_device) = node.child("pair-device") {
                     let refs = pairing::pair_device_refs(pair_device);
-                    if let Err(reason) = self.write(&stanzas::iq_result(&id)).await {
+                    if let Err(reason) = self.write(&iq_result_to_server(&id)).await {
                         return Some(self.retry(reason));
                     }
                     return self.start_qr(refs).await;
@@ -911,20 +924,17 @@ impl Connection {
 
     async fn handle_notification(&mut self, node: Node) -> Option<End> {
         let kind = node.attr_str("type").unwrap_or_default().to_owned();
-        if kind == "encrypt" && self.logged_in {
-            let low = node
-                .child("count")
-                .and_then(|c| c.attr_str("value"))
-                .and_then(|v| v.parse::<u32>().ok());
-            if let Some(count) = low {
-                let shared = self.shared.clone();
-                let device = self.device.clone();
-                self.background.spawn(async move {
-                    if let Err(error) = after_login::upload_if_low(&shared, &device, count).await {
-                        tracing::warn!(%error, "prekey refill failed");
-                    }
-                });
-            }
+        if kind == "encrypt"
+            && self.logged_in
+            && let Ok(EncryptNotification::PreKeyCount(count)) = EncryptNotification::parse(&node)
+        {
+            let shared = self.shared.clone();
+            let device = self.device.clone();
+            self.background.spawn(async move {
+                if let Err(error) = after_login::upload_if_low(&shared, &device, count).await {
+                    tracing::warn!(%error, "prekey refill failed");
+                }
+            });
         }
         if kind == "link_code_companion_reg" && !self.device.is_paired() {
             match link_code::parse_primary_hello(&node) {
@@ -934,7 +944,7 @@ impl Connection {
                 None => tracing::warn!("malformed link_code_companion_reg notification ignored"),
             }
         }
-        let ack = stanzas::ack(&node);
+        let ack = ack_for(&node);
         if kind == "w:gp2" {
             self.shared.events.emit(Event::GroupUpdate(Box::new(node))).await;
         }
