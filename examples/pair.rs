@@ -1,15 +1,21 @@
 //! Pair a new companion by QR (or by phone-number code) and log it in, showing each QR in the terminal.
 //!
 //! ```text
-//! cargo run -p wasndr-core --example pair -- --ws ws://127.0.0.1:PORT/ws/chat --root ROOT_KEY_HEX
-//! cargo run -p wasndr-core --example pair -- --real
+//! cargo run -p wasndr-sim --example pair                      # an in-process simulator (default)
+//! cargo run -p wasndr-sim --example pair -- --manual          # ... you scan through its admin API
+//! cargo run -p wasndr-sim --example pair -- --code            # ... pairing by code instead of QR
+//! cargo run -p wasndr-sim --example pair -- --ws ws://127.0.0.1:PORT/ws/chat --root ROOT_KEY_HEX
+//! cargo run -p wasndr-sim --example pair -- --real [--phone NUMBER]
 //! ```
 //!
-//! `--ws` and `--root` point it at a simulator (wasndr-sim prints both; the root is its certificate
-//! authority's 32-byte public key in hex). `--real` connects to WhatsApp itself with the production
-//! root: scan the QR with the phone under Settings → Linked devices. Options: `--name OS` (shown on the
-//! phone, default "wasndr"), `--png FILE` (also write each QR as a PNG), `--phone NUMBER` (also ask
-//! for an 8-character code to type on that phone under Linked devices → Link with phone number).
+//! By default the example starts a simulator in this process with one virtual phone, and that phone
+//! scans the first QR (or types the code) so the whole flow runs on its own: QR, pairing, the 515
+//! restart, login. `--manual` leaves the scan to you: the example prints the `curl` command for the
+//! simulator's admin API. `--ws` and `--root` point it at a simulator running elsewhere (the
+//! `wasndr-sim` binary prints both). `--real` connects to WhatsApp itself with the production root:
+//! scan the QR with your phone under Settings → Linked devices, or pass `--phone NUMBER` to get a code
+//! to type there instead. `--name OS` sets the name shown on the phone (default "wasndr"), `--png FILE`
+//! also writes each QR as a PNG.
 //!
 //! The device lives in memory only: the example pairs, logs in, waits for Ctrl-C and logs out.
 
@@ -23,22 +29,30 @@ use wasndr_core::crypto::PublicKey;
 use wasndr_core::login::{Browser, CompanionPlatform};
 use wasndr_core::noise::TrustRoot;
 use wasndr_core::store::MemoryStore;
+use wasndr_sim::{SimConfig, SimHandle, Simulator};
+
+/// The virtual phone of the in-process simulator.
+const SIM_PHONE: &str = "15550001234";
+
+enum Target {
+    /// A simulator in this process; its phone scans (or types the code) unless `manual`.
+    Embedded { manual: bool },
+    /// A simulator or WhatsApp elsewhere.
+    Remote { url: String, root: TrustRoot },
+}
 
 struct Args {
-    url: String,
-    root: TrustRoot,
+    target: Target,
     os_name: String,
     png: Option<String>,
+    /// Pair by code with this phone number instead of by QR.
     phone: Option<String>,
 }
 
 fn parse_args() -> Result<Args, Box<dyn Error>> {
-    let mut url = None;
-    let mut root = None;
-    let mut real = false;
+    let (mut url, mut root, mut real, mut manual, mut code) = (None, None, false, false, false);
     let mut os_name = "wasndr".to_owned();
-    let mut png = None;
-    let mut phone = None;
+    let (mut png, mut phone) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -51,45 +65,77 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
                 });
             }
             "--real" => real = true,
+            "--manual" => manual = true,
+            "--code" => code = true,
             "--name" => os_name = args.next().ok_or("--name needs a value")?,
             "--png" => png = args.next(),
             "--phone" => phone = args.next(),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    match (real, url, root) {
-        (true, None, None) => Ok(Args {
+    let target = match (real, url, root) {
+        (true, None, None) => Target::Remote {
             url: WHATSAPP_WEB_URL.to_owned(),
             root: TrustRoot::whatsapp_production(),
-            os_name,
-            png,
-            phone,
-        }),
-        (false, Some(url), Some(root)) => Ok(Args {
-            url,
-            root,
-            os_name,
-            png,
-            phone,
-        }),
-        _ => Err("use either --ws URL --root HEX (a simulator) or --real (WhatsApp)".into()),
-    }
+        },
+        (false, Some(url), Some(root)) => Target::Remote { url, root },
+        (false, None, None) => {
+            if code {
+                phone = Some(SIM_PHONE.to_owned());
+            }
+            Target::Embedded { manual }
+        }
+        _ => return Err("use --ws URL --root HEX (a simulator), --real (WhatsApp), or neither".into()),
+    };
+    Ok(Args {
+        target,
+        os_name,
+        png,
+        phone,
+    })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args()?;
+    let (sim, url, root) = match &args.target {
+        Target::Remote { url, root } => (None, url.clone(), *root),
+        Target::Embedded { .. } => {
+            let sim = Simulator::start(SimConfig::default()).await?;
+            sim.create_phone(SIM_PHONE).await?;
+            let info = sim.info();
+            let root = TrustRoot {
+                public_key: PublicKey::from_slice(&hex::decode(&info.root_public_key)?)?,
+                serial: info.root_serial,
+            };
+            println!(
+                "simulator at {} with phone +{SIM_PHONE} (admin API {})",
+                info.ws_url, info.admin_url
+            );
+            (Some(sim), info.ws_url, root)
+        }
+    };
+    let autopilot = match (&args.target, &sim) {
+        (Target::Embedded { manual: false }, Some(sim)) => Some(sim.clone()),
+        _ => None,
+    };
+
     let (client, mut events) = Client::builder(Arc::new(MemoryStore::empty()))
-        .url(args.url.clone())
-        .trust_root(args.root)
+        .url(url.clone())
+        .trust_root(root)
         .platform(CompanionPlatform::new(args.os_name.clone(), Browser::Chrome))
         .build();
     client.connect().await?;
-    println!("connecting to {} …", args.url);
+    println!("connecting to {url} …");
     if let Some(phone) = &args.phone {
         let code = client.pair_phone(phone, true).await?;
         println!("on the phone of {phone}, enter the code {code}");
+        if let Some(sim) = &autopilot {
+            let (sim, code) = (sim.clone(), code.clone());
+            tokio::spawn(async move { type_code(&sim, &code).await });
+        }
     }
+    let mut scanned = false;
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
@@ -117,7 +163,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
                     std::fs::write(path, qr_png(&code, 8)?)?;
                     println!("written to {path}");
                 }
+                if let (Target::Embedded { manual: true }, Some(sim)) = (&args.target, &sim) {
+                    println!(
+                        "scan it as the phone: curl -X POST {}/phones/{SIM_PHONE}/scan -H 'content-type: application/json' -d '{{\"qr\":\"{code}\"}}'",
+                        sim.info().admin_url
+                    );
+                }
+                if let (Some(sim), None, false) = (&autopilot, &args.phone, scanned) {
+                    scanned = true;
+                    let sim = sim.clone();
+                    tokio::spawn(async move { scan(&sim, &code).await });
+                }
             }
+            Event::PairCode { code } => println!("pair code: {code}"),
             Event::QrExpired => {
                 println!("no scan in time; run again for new codes");
                 return Ok(());
@@ -140,5 +198,23 @@ async fn main() -> Result<(), Box<dyn Error>> {
             }
             _ => {}
         }
+    }
+}
+
+/// The virtual phone scans `qr`, after a moment for the QR to be seen.
+async fn scan(sim: &SimHandle, qr: &str) {
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    println!("the virtual phone scans the QR");
+    if let Err(error) = sim.scan(SIM_PHONE, qr).await {
+        eprintln!("the virtual phone could not scan: {error}");
+    }
+}
+
+/// The user types `code` on the virtual phone.
+async fn type_code(sim: &SimHandle, code: &str) {
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    println!("the code is typed on the virtual phone");
+    if let Err(error) = sim.enter_link_code(SIM_PHONE, code).await {
+        eprintln!("the virtual phone refused the code: {error}");
     }
 }
