@@ -1,5 +1,10 @@
 //! Memory per idle connected client and connect+login time, N clients in one process (issue 5).
 //!
+//! Anchor, measured in the same run in a process of its own: N bare idle WebSocket connections to the
+//! same server with the client's buffer settings, each held by a task waiting to read (the floor any
+//! client built on tokio-tungstenite pays), and the time to open one. The client figures are printed
+//! as ratios to it, and to the issue's 256 KiB target.
+//!
 //! The server runs in a child process (this binary again, with `--serve`), so the parent's memory holds
 //! only the clients: each with its own `MemoryStore` — the "store cache": the paired `Device` (keys,
 //! signed identity), its signed prekey, and the prekeys it generated and uploaded — its connection
@@ -74,6 +79,17 @@ fn main() {
         serve(count);
         return;
     }
+    if let Some(at) = args.iter().position(|a| a == "--anchor") {
+        let url = args.get(at + 1).unwrap().clone();
+        let n = args.get(at + 2).and_then(|c| c.parse().ok()).unwrap_or(1000);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(bare_websockets(n, url));
+        return;
+    }
     let n: usize = std::env::var("WASNDR_BENCH_CLIENTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -98,18 +114,91 @@ fn main() {
         public_key: PublicKey::from_slice(&hex::decode(root).unwrap()).unwrap(),
         serial: 0,
     };
+    let anchor = Command::new(std::env::current_exe().unwrap())
+        .args(["--anchor", url, &n.to_string()])
+        .output()
+        .unwrap();
+    let anchor = String::from_utf8(anchor.stdout).unwrap();
+    let anchor: Vec<f64> = anchor
+        .split_whitespace()
+        .map(|figure| figure.parse().unwrap())
+        .collect();
+    let anchor = Anchor {
+        heap_kib: anchor[0],
+        rss_kib: anchor[1],
+        connect: Duration::from_secs_f64(anchor[2]),
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(measure(n, url.to_owned(), root, server_prekeys));
+    runtime.block_on(measure(n, url.to_owned(), root, server_prekeys, &anchor));
     drop(child.stdin.take());
     let _ = child.wait();
 }
 
-async fn measure(n: usize, url: String, root: TrustRoot, server_prekeys: u32) {
+/// The bare-WebSocket anchor's figures.
+struct Anchor {
+    heap_kib: f64,
+    rss_kib: f64,
+    /// Median time to open one (TCP + upgrade), 50 at a time.
+    connect: Duration,
+}
+
+/// The anchor process: opens `n` idle WebSocket connections, 50 at a time, and prints heap and RSS per
+/// connection (KiB) and the median open time (seconds).
+async fn bare_websockets(n: usize, url: String) {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
+    let open = |url: String| async move {
+        let started = Instant::now();
+        let host = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let (socket, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        // Held by a task waiting to read, as a client's driver holds its socket.
+        let task = tokio::spawn(async move {
+            let mut socket = socket;
+            while socket.next().await.is_some() {}
+        });
+        (task, elapsed)
+    };
+    drop(open(url.clone()).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let heap_before = LIVE.load(Ordering::Relaxed);
+    let rss_before = rss_bytes();
+    let mut held = Vec::with_capacity(n);
+    let mut times = Vec::with_capacity(n);
+    for batch in (0..n).collect::<Vec<_>>().chunks(50) {
+        let opened: Vec<_> = batch.iter().map(|_| tokio::spawn(open(url.clone()))).collect();
+        for task in opened {
+            let (socket_task, elapsed) = task.await.unwrap();
+            held.push(socket_task);
+            times.push(elapsed);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let heap = (LIVE.load(Ordering::Relaxed) - heap_before) as f64 / n as f64 / 1024.0;
+    let rss = rss_bytes().saturating_sub(rss_before) as f64 / n as f64 / 1024.0;
+    times.sort();
+    println!("{heap} {rss} {}", times[times.len() / 2].as_secs_f64());
+}
+
+async fn measure(n: usize, url: String, root: TrustRoot, server_prekeys: u32, anchor: &Anchor) {
     let mut config = ClientConfig {
         url,
         trust_root: root,
@@ -147,19 +236,29 @@ async fn measure(n: usize, url: String, root: TrustRoot, server_prekeys: u32) {
     times.sort();
     let per_heap = (heap_after - heap_before) as f64 / n as f64 / 1024.0;
     let per_rss = rss_after.saturating_sub(rss_before) as f64 / n as f64 / 1024.0;
+    let median = times[times.len() / 2];
     println!("clients: {n}, server prekey count reported: {server_prekeys}");
     println!(
-        "heap per idle client: {per_heap:.1} KiB  (target 256 KiB: {:.2}x; whatsapp-rust's published ~530 KiB: {:.2}x)",
+        "anchor, bare idle WebSocket connection (same run, own process): heap {:.1} KiB, RSS {:.1} KiB, \
+         open (TCP + upgrade) median {:?}",
+        anchor.heap_kib, anchor.rss_kib, anchor.connect
+    );
+    println!(
+        "heap per idle client: {per_heap:.1} KiB = {:.2}x the anchor; {:.2}x the 256 KiB target \
+         (whatsapp-rust's published ~530 KiB, not measured here: {:.2}x)",
+        per_heap / anchor.heap_kib,
         per_heap / 256.0,
         per_heap / 530.0
     );
     println!(
-        "RSS per idle client:  {per_rss:.1} KiB  (target 256 KiB: {:.2}x)",
+        "RSS per idle client:  {per_rss:.1} KiB = {:.2}x the anchor; {:.2}x the 256 KiB target",
+        per_rss / anchor.rss_kib,
         per_rss / 256.0
     );
     println!(
-        "connect+login (WebSocket, Noise, login, prekey check/upload, active) per client, 50 concurrent: median {:?}, p95 {:?}, max {:?}; all {n} in {wall:?}",
-        times[times.len() / 2],
+        "connect+login (WebSocket, Noise, login, prekey check/upload, active) per client, 50 concurrent: \
+         median {median:?} = {:.1}x the anchor's open, p95 {:?}, max {:?}; all {n} in {wall:?}",
+        median.as_secs_f64() / anchor.connect.as_secs_f64(),
         times[times.len() * 95 / 100],
         times[times.len() - 1],
     );
@@ -196,6 +295,9 @@ async fn connect_one(config: ClientConfig, seed: u64) -> (Client, Events, Durati
 
 /// The child process: a fake server that logs every client in and then answers iqs and pings.
 fn serve(server_prekeys: u32) {
+    // The anchor's bare sockets close without a handshake, which the test server's helpers treat as a
+    // failed assertion in that connection's task; the task ends either way, so keep stderr quiet.
+    std::panic::set_hook(Box::new(|_| {}));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
