@@ -1,18 +1,6 @@
 //! What a client tells its application, and the bounded stream that carries it.
 //!
-//! # Bound and overflow rule
-//!
-//! Events go through a bounded buffer of [`ClientConfig::event_capacity`](super::ClientConfig) entries
-//! (256 by default). When it is full, the connection driver waits up to
-//! [`ClientConfig::event_send_timeout`](super::ClientConfig) (5 s) for the application to make room —
-//! that wait is backpressure: the driver reads nothing from the socket meanwhile, so the server slows
-//! down rather than the client buffering without bound. If the buffer is still full after that, the
-//! event is dropped, the drop is counted, and the next [`Events::recv`] returns [`Event::Lagged`] with
-//! the number missed before anything else. No stanza is acknowledged to the server because an event
-//! was delivered: anything that needs keeping (messages, once the messaging layer lands) is persisted in
-//! the store before its ack, so a lagging application can always re-read it from there.
-//!
-//! If [`Events`] is dropped, events are discarded at once and the driver never waits.
+//! See [`Events`] for the bound and overflow rule.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,7 +90,7 @@ pub enum Event {
     Receipt(Box<Node>),
     /// Placeholder for the messaging layer: a group notification (`w:gp2`, acknowledged).
     GroupUpdate(Box<Node>),
-    /// Events were dropped because the application did not keep up (see the module docs).
+    /// Events were dropped because the application did not keep up (see [`Events`] for the rule).
     Lagged {
         /// How many.
         missed: u64,
@@ -157,7 +145,21 @@ pub enum LogoutReason {
     },
 }
 
-/// The receiving end of a client's events. See the module docs for the bound and overflow rule.
+/// The receiving end of a client's events.
+///
+/// # Bound and overflow rule
+///
+/// Events go through a bounded buffer of [`ClientConfig::event_capacity`](super::ClientConfig) entries
+/// (256 by default). When it is full, the connection driver waits up to
+/// [`ClientConfig::event_send_timeout`](super::ClientConfig) (5 s) for the application to make room —
+/// that wait is backpressure: the driver reads nothing from the socket meanwhile, so the server slows
+/// down rather than the client buffering without bound. If the buffer is still full after that, the
+/// event is dropped, the drop is counted, and the next [`Events::recv`] returns [`Event::Lagged`] with
+/// the number missed before anything else. No stanza is acknowledged to the server because an event
+/// was delivered: anything that needs keeping (messages, once the messaging layer lands) is persisted in
+/// the store before its ack, so a lagging application can always re-read it from there.
+///
+/// If [`Events`] is dropped, events are discarded at once and the driver never waits.
 #[derive(Debug)]
 pub struct Events {
     receiver: mpsc::Receiver<Event>,

@@ -5,7 +5,7 @@
 //! connection driver task that owns the socket, the Noise transport, the keepalive and QR timers, and is
 //! the only writer. Handles talk to it through a bounded command queue; IQ answers come back through a
 //! table of pending requests keyed by stanza id. Events reach the application through [`Events`] (see
-//! [`event`] for the bound and overflow rule). A second, short-lived task runs the post-login
+//! there for the bound and overflow rule). A second, short-lived task runs the post-login
 //! sequence (prekey count and upload, `<active/>`) because it waits for IQ answers the driver must read.
 //!
 //! Life of a connection:
