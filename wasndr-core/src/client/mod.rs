@@ -34,13 +34,21 @@ mod after_login;
 mod backoff;
 mod config;
 mod device;
+mod devices;
 mod driver;
 mod event;
+mod history;
 mod iq;
 mod link_code;
+mod messaging;
 mod pairing;
+mod polls;
 #[cfg(feature = "qr")]
 mod qr_render;
+mod receipts;
+mod receive;
+mod retry;
+mod send;
 mod socket;
 mod stanzas;
 
@@ -53,9 +61,12 @@ use tokio::task::JoinHandle;
 pub use config::{
     ClientConfig, KeepaliveConfig, QrTimings, ReconnectPolicy, WHATSAPP_WEB_ORIGIN, WHATSAPP_WEB_URL,
 };
-pub use event::{DisconnectReason, Event, Events, LogoutReason};
+pub use event::{
+    DisconnectReason, Event, Events, LogoutReason, MessageEvent, MessageInfo, ReceiptEvent, ReceiptKind,
+};
 #[cfg(feature = "qr")]
 pub use qr_render::{qr_png, qr_terminal};
+pub use send::SentMessage;
 
 use crate::binary::{self, Node};
 use crate::error::{Error, Result};
@@ -123,6 +134,8 @@ struct Shared {
     /// the logout the application asked for.
     logout_requested: AtomicBool,
     events: EventSender,
+    /// Signal-state lock, retry counters and our cached device, for sending and receiving.
+    messaging: messaging::MessagingState,
     ids: RequestIds,
     pending: PendingRequests,
     state: watch::Sender<ConnectionState>,
@@ -309,6 +322,7 @@ impl ClientBuilder {
             active_request: Mutex::new(None),
             logout_requested: AtomicBool::new(false),
             events,
+            messaging: messaging::MessagingState::default(),
             pending: PendingRequests::default(),
             state: watch::Sender::new(ConnectionState::Disconnected),
             control: Mutex::new(None),
