@@ -465,3 +465,50 @@ async fn corrupt_ciphertext_gets_a_retry_receipt_and_breaks_nothing() {
         .unwrap();
     assert_eq!(text_of(&bob.message().await), Some("still fine"));
 }
+
+#[tokio::test]
+async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported() {
+    use wasndr_core::signal::session::{self, CiphertextMessage};
+    let sim = sim_with_phones(&[ALICE, BOB]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let mut bob = Party::pair(&sim, BOB).await;
+    alice.client.send_text(&bob.account(), "first").await.unwrap();
+    assert_eq!(text_of(&bob.message().await), Some("first"));
+    // Alice's client cached the devices it sent to; nothing asks the server again while that holds.
+    assert!(alice.store.device_list(&bob.account()).await.unwrap().is_some());
+
+    // A plaintext whose only field (number 4000, varint 1) is not in our schema, encrypted on Alice's
+    // stored session with Bob's companion as a newer client would send it.
+    let raw = vec![0x80, 0xfa, 0x01, 0x01];
+    let address = protocol_address(&bob.jid);
+    let record = alice.store.load_session(&address).await.unwrap().unwrap();
+    let encrypted = session::encrypt(&record, &message::pad(&raw, 3)).unwrap();
+    alice
+        .store
+        .store_session(&address, &encrypted.record)
+        .await
+        .unwrap();
+    let enc_type = match encrypted.message {
+        CiphertextMessage::PreKey(_) => "pkmsg",
+        _ => "msg",
+    };
+    let id = "3EB0F00DF00DF00DF00DF0";
+    let enc = Node::new("enc")
+        .attr("type", enc_type)
+        .attr("v", "2")
+        .bytes(encrypted.message.into_serialized());
+    let stanza = Node::new("message")
+        .attr("id", id)
+        .attr("to", bob.account())
+        .attr("type", "text")
+        .children([Node::new("participants")
+            .children([Node::new("to").attr("jid", bob.jid.clone()).children([enc])])]);
+    alice.client.send_node(&stanza).await.unwrap();
+
+    let received = bob.message().await;
+    assert_eq!(received.info.id, id);
+    assert_eq!(&received.raw[..], &raw[..], "the plaintext as it came");
+    let row = bob.store.message(&alice.account(), id).await.unwrap().unwrap();
+    assert_eq!(row.message_type, "unknown");
+    assert_eq!(row.raw, raw);
+}
