@@ -14,7 +14,7 @@ use wasndr_client::{WAIT, memory_store, next_event, pair_by_qr};
 use wasndr_core::binary::Node;
 use wasndr_core::client::{Client, Event, Events, MessageEvent, ReceiptEvent, ReceiptKind};
 use wasndr_core::jid::Jid;
-use wasndr_core::message::{self, VoteContext, plain_text, protocol_address};
+use wasndr_core::message::{self, plain_text, protocol_address};
 use wasndr_core::store::{HistoryQuery, MessageStatus, Store};
 use wasndr_sim::SimHandle;
 
@@ -331,20 +331,10 @@ async fn a_group_of_three_with_sender_keys_and_a_tallied_poll() {
         .await
         .unwrap()
         .expect("the poll's secret is stored on receipt");
+    assert_eq!(secret.len(), 32);
     let (bob_account, alice_account) = (bob.account(), alice.account());
-    let vote = message::encrypt_vote(
-        &secret,
-        VoteContext {
-            poll_id: &poll.id,
-            poll_creator: &alice_account,
-            voter: &bob_account,
-        },
-        &["Sushi"],
-        &mut rand::rng(),
-    );
-    let key = message::message_key(&group, &poll.id, false, Some(&alice.jid));
     bob.client
-        .send_message(&group, message::poll_vote(key, vote, 1_700_000_000_000))
+        .send_poll_vote(&group, &poll.id, &alice_account, &["Sushi".to_owned()])
         .await
         .unwrap();
     let (poll_id, voter, selected) = alice
@@ -364,7 +354,29 @@ async fn a_group_of_three_with_sender_keys_and_a_tallied_poll() {
     assert_eq!(results.len(), 2);
     assert_eq!((results[0].name.as_str(), results[0].voters.len()), ("Pizza", 0));
     assert_eq!(results[1].name, "Sushi");
-    assert_eq!(results[1].voters, vec![bob_account]);
+    assert_eq!(results[1].voters, vec![bob_account.clone()]);
+
+    // Alice votes in her own poll: Bob decrypts that vote too, and both tallies agree.
+    alice
+        .client
+        .send_poll_vote(&group, &poll.id, &alice_account, &["Pizza".to_owned()])
+        .await
+        .unwrap();
+    let (voter, selected) = bob
+        .wait_for("Alice's vote", |event| match event {
+            Event::PollVote { voter, selected, .. } => Some((voter, selected)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        (&voter, selected.as_slice()),
+        (&alice_account, &["Pizza".to_owned()][..])
+    );
+    for party in [&alice, &bob] {
+        let results = party.client.poll_results(&group, &poll.id).await.unwrap();
+        assert_eq!(results[0].voters, vec![alice_account.clone()], "{}", party.jid);
+        assert_eq!(results[1].voters, vec![bob_account.clone()], "{}", party.jid);
+    }
 }
 
 #[tokio::test]

@@ -28,9 +28,10 @@ fn list_jids(list: &DeviceList) -> Vec<Jid> {
 pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid>> {
     let mut devices = Vec::new();
     let mut missing = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for user in users {
         let user = user.to_non_ad();
-        if missing.contains(&user) {
+        if !seen.insert(user.clone()) {
             continue;
         }
         match shared.store.device_list(&user).await? {
