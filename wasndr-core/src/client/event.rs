@@ -245,8 +245,8 @@ pub enum LogoutReason {
 /// down rather than the client buffering without bound. If the buffer is still full after that, the
 /// event is dropped, the drop is counted, and the next [`Events::recv`] returns [`Event::Lagged`] with
 /// the number missed before anything else. No stanza is acknowledged to the server because an event
-/// was delivered: anything that needs keeping (messages, once the messaging layer lands) is persisted in
-/// the store before its ack, so a lagging application can always re-read it from there.
+/// was delivered: anything that needs keeping (messages, their status changes, poll votes) is persisted
+/// in the store before its ack, so a lagging application can always re-read it from there.
 ///
 /// If [`Events`] is dropped, events are discarded at once and the driver never waits.
 #[derive(Debug)]

@@ -23,6 +23,23 @@
 //!    anything else, a dead keepalive or a dropped socket reconnects with capped exponential backoff and
 //!    jitter ([`ReconnectPolicy`]).
 //!
+//! Messaging (messaging guide B–E), once `Connected`:
+//! - [`Client::send_message`] (and [`Client::send_text`], [`Client::send_reply`], [`Client::send_poll`],
+//!   [`Client::send_poll_vote`], [`Client::send_reaction`]) encrypts for every device of a user — our
+//!   own other devices get a device-sent copy — or of a group with sender keys, stores the advanced
+//!   ratchets and the message (status `pending`) before writing the stanza, and returns a
+//!   [`SentMessage`] on the server's ack (status `sent`). Device lists are cached in the store and
+//!   dropped when a `devices` notification says they changed; bundles are fetched in one request for
+//!   the devices without a session; which group devices hold our sender key is remembered so they get
+//!   no distribution message again.
+//! - An incoming `<message>` is decrypted, its ratchet, history row, poll secret and poll vote are
+//!   applied in one [`Changes`](crate::store::Changes) batch, then the delivery receipt (or the retry
+//!   receipt and ack) goes out, then [`Event::Message`] (or [`Event::UndecryptableMessage`],
+//!   [`Event::PollVote`]) is emitted. A retry receipt for one of ours is answered by re-encrypting the
+//!   kept plaintext, on a fresh session when the receipt carries keys.
+//! - Receipts move stored statuses (`delivered`, `read`, `played`) before [`Event::Receipt`];
+//!   [`Client::mark_read`] sends read receipts; [`Client::poll_results`] tallies stored votes.
+//!
 //! Storage: everything the client keeps lives in the [`Store`] it is built with, one store per device.
 //! The first `connect` of an empty store creates the [`Device`] (keys, registration id, signed prekey)
 //! and stores it before anything about it is sent; pairing is stored before the phone is answered.
