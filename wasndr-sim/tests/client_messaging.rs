@@ -2,7 +2,8 @@
 //! paired to its own virtual phone) and the phones themselves exchanging real Signal-encrypted
 //! messages. 1:1 both ways with history and receipts, our own second device getting device-sent
 //! copies, a group of three with sender keys, a poll tallied from decrypted votes, a session lost on
-//! one side and rebuilt through retry receipts, and corrupt ciphertext answered with a retry receipt.
+//! one side and rebuilt through retry receipts, corrupt ciphertext answered with a retry receipt, and
+//! a message type we do not model kept raw (its redelivery dropped as a duplicate).
 
 #![allow(clippy::unwrap_used)]
 
@@ -479,7 +480,7 @@ async fn corrupt_ciphertext_gets_a_retry_receipt_and_breaks_nothing() {
 }
 
 #[tokio::test]
-async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported() {
+async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
     use wasndr_core::signal::session::{self, CiphertextMessage};
     let sim = sim_with_phones(&[ALICE, BOB]).await;
     let alice = Party::pair(&sim, ALICE).await;
@@ -523,4 +524,15 @@ async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported() {
     let row = bob.store.message(&alice.account(), id).await.unwrap().unwrap();
     assert_eq!(row.message_type, "unknown");
     assert_eq!(row.raw, raw);
+
+    // The same ciphertext delivered again is a duplicate: dropped without an event, and Bob goes on.
+    alice.client.send_node(&stanza).await.unwrap();
+    let next = alice
+        .client
+        .send_text(&bob.account(), "after the duplicate")
+        .await
+        .unwrap();
+    let received = bob.message().await;
+    assert_eq!(received.info.id, next.id, "no second event for the duplicate");
+    assert_eq!(text_of(&received), Some("after the duplicate"));
 }
