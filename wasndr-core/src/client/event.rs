@@ -88,8 +88,9 @@ pub enum Event {
     Message(Box<Node>),
     /// Placeholder for the messaging layer: an incoming `<receipt>` stanza (acknowledged).
     Receipt(Box<Node>),
-    /// Placeholder for the messaging layer: a group notification (`w:gp2`, acknowledged).
-    GroupUpdate(Box<Node>),
+    /// A group changed (`w:gp2`): created with us in it, members, subject, description, settings. The
+    /// group cache in the store was updated before the notification was acknowledged.
+    GroupUpdate(Box<crate::stanza::GroupNotification>),
     /// Events were dropped because the application did not keep up (see [`Events`] for the rule).
     Lagged {
         /// How many.
