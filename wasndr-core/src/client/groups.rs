@@ -215,6 +215,12 @@ fn apply(
             continue;
         };
         match change {
+            // A member's identity changed (number change): which entry it replaces is not certain, so
+            // the entry is dropped and the next use asks the server.
+            GroupChange::Membership {
+                change: MembershipChange::Modify,
+                ..
+            } => return CacheUpdate::Delete,
             GroupChange::Membership {
                 change, participants, ..
             } => {
@@ -400,6 +406,16 @@ mod tests {
             apply(
                 Some(cached()),
                 &notification(vec![Node::new("delete").attr("reason", "x")]),
+                Some(&own),
+                9
+            ),
+            CacheUpdate::Delete
+        );
+        // A number change drops the entry rather than guess.
+        assert_eq!(
+            apply(
+                Some(cached()),
+                &notification(vec![participants("modify", &["1"])]),
                 Some(&own),
                 9
             ),
