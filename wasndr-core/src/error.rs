@@ -324,6 +324,22 @@ pub enum Error {
     /// message describes.
     #[error("invalid media: {0}")]
     InvalidMedia(MediaProblem),
+    /// A media upload or download failed on the way: no host answered, the host refused (`status`), or
+    /// its answer was not what an upload returns.
+    #[error("media transfer failed{}: {message}", http_status(.status))]
+    MediaHttp {
+        /// The HTTP status, when the host answered.
+        status: Option<u16>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// ` with HTTP <status>` when there is one, for [`Error::MediaHttp`]'s message.
+fn http_status(status: &Option<u16>) -> String {
+    status
+        .map(|status| format!(" with HTTP {status}"))
+        .unwrap_or_default()
 }
 
 /// `Result` with [`Error`].

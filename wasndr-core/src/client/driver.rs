@@ -1004,7 +1004,21 @@ impl Connection {
             devices::forget_group(&self.shared, &group).await;
         }
         if kind == "w:gp2" {
-            self.shared.events.emit(Event::GroupUpdate(Box::new(node))).await;
+            match crate::stanza::GroupNotification::parse(&node) {
+                Ok(notification) => {
+                    // The cache is brought up to date before the ack; if the store fails the
+                    // notification stays unacknowledged and the server sends it again.
+                    if let Err(error) = super::groups::on_notification(&self.shared, &notification).await {
+                        tracing::warn!(%error, "caching a group change failed; not acknowledged");
+                        return None;
+                    }
+                    self.shared
+                        .events
+                        .emit(Event::GroupUpdate(Box::new(notification)))
+                        .await;
+                }
+                Err(error) => tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped"),
+            }
         }
         match ack {
             Some(ack) => self.write(&ack).await.err().map(|r| self.retry(r)),

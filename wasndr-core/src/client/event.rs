@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::binary::Node;
 use crate::jid::Jid;
 
 /// Something that happened to a client.
@@ -111,8 +110,9 @@ pub enum Event {
         /// The chosen options.
         selected: Vec<String>,
     },
-    /// Placeholder for the messaging layer: a group notification (`w:gp2`, acknowledged).
-    GroupUpdate(Box<Node>),
+    /// A group changed (`w:gp2`): created with us in it, members, subject, description, settings. The
+    /// group cache in the store was updated before the notification was acknowledged.
+    GroupUpdate(Box<crate::stanza::GroupNotification>),
     /// Events were dropped because the application did not keep up (see [`Events`] for the rule).
     Lagged {
         /// How many.

@@ -50,13 +50,19 @@
 mod after_login;
 mod backoff;
 mod config;
+mod contacts;
 mod device;
 mod devices;
 mod driver;
 mod event;
+mod groups;
 mod history;
 mod iq;
 mod link_code;
+#[cfg(feature = "media-http")]
+mod media;
+#[cfg(feature = "media-http")]
+mod media_http;
 mod messaging;
 mod pairing;
 mod polls;
@@ -78,9 +84,12 @@ use tokio::task::JoinHandle;
 pub use config::{
     ClientConfig, KeepaliveConfig, QrTimings, ReconnectPolicy, WHATSAPP_WEB_ORIGIN, WHATSAPP_WEB_URL,
 };
+pub use contacts::NumberStatus;
 pub use event::{
     DisconnectReason, Event, Events, LogoutReason, MessageEvent, MessageInfo, ReceiptEvent, ReceiptKind,
 };
+#[cfg(feature = "media-http")]
+pub use media::OutgoingMedia;
 #[cfg(feature = "qr")]
 pub use qr_render::{qr_png, qr_terminal};
 pub use send::SentMessage;
@@ -161,6 +170,9 @@ struct Shared {
     /// `disconnect` is still flushing would otherwise start a second driver whose state the first one's
     /// last write contradicts.
     lifecycle: tokio::sync::Mutex<()>,
+    /// The media upload/download grant, cached for its ttl.
+    #[cfg(feature = "media-http")]
+    media: media::MediaConnCache,
 }
 
 impl std::fmt::Debug for Shared {
@@ -344,6 +356,8 @@ impl ClientBuilder {
             state: watch::Sender::new(ConnectionState::Disconnected),
             control: Mutex::new(None),
             lifecycle: tokio::sync::Mutex::new(()),
+            #[cfg(feature = "media-http")]
+            media: media::MediaConnCache::default(),
         });
         let client = Client {
             inner: Arc::new(Handle { shared }),
