@@ -997,12 +997,6 @@ impl Connection {
             }
         }
         let ack = ack_for(&node);
-        if kind == "w:gp2"
-            && let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned())
-        {
-            // Members may have changed: the next send to the group asks for its metadata again.
-            devices::forget_group(&self.shared, &group).await;
-        }
         if kind == "w:gp2" {
             match crate::stanza::GroupNotification::parse(&node) {
                 Ok(notification) => {
