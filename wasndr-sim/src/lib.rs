@@ -29,5 +29,5 @@ mod stanzas;
 pub use config::SimConfig;
 pub use error::SimError;
 pub use info::SimInfo;
-pub use phone::ReceivedMessage;
+pub use phone::{ReceivedMedia, ReceivedMessage};
 pub use simulator::{PhoneInfo, SimHandle, Simulator};

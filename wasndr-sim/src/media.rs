@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::phone::ReceivedMedia;
 use crate::shared::Shared;
 
 /// Stores the body under a fresh name and answers `{url, direct_path}`.
@@ -50,4 +51,64 @@ pub(crate) async fn download(State(shared): State<Arc<Shared>>, Path(file): Path
         Some(blob) => (StatusCode::OK, Bytes::from(blob.as_ref().clone())).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The file a virtual phone received in `message`, read from the host's blobs (the phone and the host
+/// are one process) and decrypted with the message's key, checked against its hashes and MAC. `None`
+/// when the message carries no file.
+pub(crate) fn fetch_and_decrypt(
+    shared: &Shared,
+    message: &wasndr_proto::e2e::Message,
+) -> Option<ReceivedMedia> {
+    let found = wasndr_core::message::attachment(message)?;
+    let info = found.to_media_info();
+    let caption = wasndr_core::message::plain_text(message)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned);
+    let mut received = ReceivedMedia {
+        kind: info.media_type.clone(),
+        mimetype: info.mimetype.clone(),
+        file_name: info.file_name.clone(),
+        caption,
+        size: 0,
+        sha256: String::new(),
+        error: None,
+        data: Vec::new(),
+    };
+    match decrypt_blob(shared, &found) {
+        Ok(data) => {
+            received.size = data.len();
+            received.sha256 = hex::encode(wasndr_core::crypto::sha256(&data));
+            received.data = data;
+        }
+        Err(error) => received.error = Some(error),
+    }
+    Some(received)
+}
+
+fn decrypt_blob(shared: &Shared, found: &wasndr_core::message::Attachment<'_>) -> Result<Vec<u8>, String> {
+    // `/v/media/<file>?…`, or the same path inside the full URL.
+    let path = found
+        .direct_path
+        .or_else(|| {
+            found
+                .url
+                .and_then(|url| url.find("/v/media/").map(|at| &url[at..]))
+        })
+        .ok_or("no direct path or URL")?;
+    let file = path
+        .strip_prefix("/v/media/")
+        .and_then(|rest| rest.split(['?', '&']).next())
+        .ok_or_else(|| format!("not a path of this host: {path}"))?;
+    let blob = shared
+        .net()
+        .media
+        .get(file)
+        .cloned()
+        .ok_or_else(|| format!("no such file: {file}"))?;
+    let (Some(key), Some(enc_sha), Some(sha)) = (found.media_key, found.file_enc_sha256, found.file_sha256)
+    else {
+        return Err("the message lacks its media key or hashes".to_owned());
+    };
+    wasndr_core::media::decrypt(key, found.media_type, &blob, enc_sha, sha).map_err(|error| error.to_string())
 }

@@ -42,6 +42,33 @@ pub struct ReceivedMessage {
     pub text: String,
     /// Server time of the message, unix seconds.
     pub timestamp: u64,
+    /// The file of a media message, fetched from the simulator's media host and decrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<ReceivedMedia>,
+}
+
+/// A media file a virtual phone received: what the message said, and the file it fetched from the
+/// media host and decrypted with the message's key, hashes and MAC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceivedMedia {
+    /// `image`, `video`, `audio`, `document` or `sticker`.
+    pub kind: String,
+    /// The MIME type the message gave.
+    pub mimetype: Option<String>,
+    /// The file name (documents).
+    pub file_name: Option<String>,
+    /// The caption, if any.
+    pub caption: Option<String>,
+    /// The decrypted file's length in bytes.
+    pub size: usize,
+    /// SHA-256 of the decrypted file, hex.
+    pub sha256: String,
+    /// Why the file could not be fetched or decrypted; then `size` is 0 and `data` empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The decrypted file (Rust API only).
+    #[serde(skip)]
+    pub data: Vec<u8>,
 }
 
 /// A virtual primary phone.
@@ -163,6 +190,7 @@ impl Phone {
             Jid::pn(&sender_phone).to_string()
         };
         let mut text = None;
+        let mut media = None;
         let mut failed = false;
         for enc in node.children_with_tag("enc") {
             let Some(ciphertext) = enc.content_bytes() else {
@@ -204,6 +232,10 @@ impl Phone {
             if let Some(body) = text_of(&message) {
                 text = Some(body);
             }
+            if let Some(file) = crate::media::fetch_and_decrypt(shared, &message) {
+                text.get_or_insert_with(String::new);
+                media = Some(file);
+            }
         }
         if let Some(text) = text {
             let timestamp = node
@@ -219,6 +251,7 @@ impl Phone {
                     chat,
                     text,
                     timestamp,
+                    media,
                 });
         }
         let mut receipt_node = Node::new("receipt")
@@ -397,6 +430,19 @@ fn text_of(message: &e2e::Message) -> Option<String> {
     }
     if let Some(image) = &message.image_message {
         return Some(image.caption.clone().unwrap_or_default());
+    }
+    if let Some(caption) = message
+        .video_message
+        .as_ref()
+        .and_then(|video| video.caption.clone())
+        .or_else(|| {
+            message
+                .document_message
+                .as_ref()
+                .and_then(|doc| doc.caption.clone())
+        })
+    {
+        return Some(caption);
     }
     None
 }

@@ -27,7 +27,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 pub(crate) type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// The rustls client configuration with the webpki roots, built once per process.
-fn tls_config() -> Arc<rustls::ClientConfig> {
+pub(super) fn tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
