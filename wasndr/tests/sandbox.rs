@@ -1,11 +1,15 @@
 //! `wasndr serve --sandbox` as a user runs it, over a real socket: the seed's provisioning flow against
-//! the embedded simulator (location → session → QR → a virtual phone scans it → connected), the
-//! sandbox routes' tenancy, and a restart that brings a linked session back without a QR (against a
-//! simulator that outlives the server, `--sandbox-url`).
+//! the embedded simulator (location → session → QR → a virtual phone scans it → connected → a text
+//! sent through the API reaches the phone and history), an incoming message in history, on the event
+//! stream and at a signed webhook, the sandbox routes' tenancy, and a restart that brings a linked
+//! session back without a QR (against a simulator that outlives the server, `--sandbox-url`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{http, run, start_with};
@@ -63,6 +67,117 @@ fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET /api/v1/events` read on a thread; every line goes to a channel.
+struct EventStream {
+    lines: mpsc::Receiver<String>,
+}
+
+impl EventStream {
+    fn open(addr: &str, key: &str) -> EventStream {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        EventStream { lines }
+    }
+
+    /// The first line containing `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no event with {text:?} on the stream"));
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+}
+
+/// A webhook endpoint on loopback answering 200 to everything: each request's (headers, body).
+struct WebhookReceiver {
+    port: u16,
+    requests: mpsc::Receiver<(String, String)>,
+}
+
+impl WebhookReceiver {
+    fn start(port: u16) -> WebhookReceiver {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let (tx, requests) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut headers = String::new();
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    headers.push_str(&lower);
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ =
+                    stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                if tx
+                    .send((headers, String::from_utf8_lossy(&body).into_owned()))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        WebhookReceiver { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// The first delivery whose body contains `text`.
+    fn wait_for(&self, text: &str) -> (String, String) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (headers, body) = self
+                .requests
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no webhook delivery with {text:?}"));
+            if body.contains(text) {
+                return (headers, body);
+            }
+        }
     }
 }
 
@@ -126,7 +241,12 @@ fn the_provisioning_flow_runs_against_the_embedded_simulator() {
     let db = db.to_str().unwrap();
     let key = account(db, "Agency", "standard");
     let other = account(db, "Someone else", "standard");
-    let server = start_with(db, &["--sandbox"]);
+    // The webhook receiver listens on loopback, which outbound requests refuse unless allowed.
+    let hook_port = free_port();
+    let config = dir.path().join("wasndr.toml");
+    let allow = format!("[fetch]\nallow = [\"127.0.0.1:{hook_port}\"]\n[webhooks]\nbase_delay_ms = 100\n");
+    std::fs::write(&config, allow).unwrap();
+    let server = start_with(db, &["--sandbox", "--config", config.to_str().unwrap()]);
     let addr = server.addr.clone();
 
     let info = ok(&addr, "GET", "/api/v1/sandbox/info", &key, None, 200);
@@ -211,25 +331,97 @@ fn the_provisioning_flow_runs_against_the_embedded_simulator() {
         "{body}"
     );
 
-    // The phone's side of the sandbox: it sends, and reads what it received.
+    // Sending through the REST API reaches the virtual phone, and history lists it.
     let sent = ok(
         &addr,
         "POST",
-        &format!("/api/v1/sandbox/phones/{CONTACT}/send"),
+        "/api/v1/messages/send",
         &key,
-        Some(json!({"to": OWN, "text": "hello from a virtual phone"})),
+        Some(json!({"sessionId": id, "phone": CONTACT, "text": "Your order shipped"})),
         200,
     );
-    assert!(!sent["messageId"].as_str().unwrap().is_empty(), "{sent}");
-    let inbox = ok(
+    let message_id = sent["messageId"].as_str().unwrap().to_owned();
+    assert_eq!(sent["to"], format!("{CONTACT}@s.whatsapp.net"), "{sent}");
+    let inbox = poll("the phone to receive the text", || {
+        let inbox = ok(
+            &addr,
+            "GET",
+            &format!("/api/v1/sandbox/phones/{CONTACT}/messages"),
+            &key,
+            None,
+            200,
+        );
+        let arrived = inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"] == "Your order shipped");
+        arrived.then_some(inbox)
+    });
+    assert_eq!(inbox[0]["id"], message_id.as_str(), "{inbox}");
+    assert_eq!(inbox[0]["from"], format!("{OWN}@s.whatsapp.net"), "{inbox}");
+    let history = ok(
         &addr,
         "GET",
-        &format!("/api/v1/sandbox/phones/{OWN}/messages"),
+        &format!("/api/v1/messages/history?sessionId={id}&search=ORDER%20SHIPPED"),
         &key,
         None,
         200,
     );
-    assert!(inbox.is_array(), "{inbox}");
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    assert_eq!(history[0]["messageId"], message_id.as_str());
+    assert_eq!(history[0]["fromMe"], true);
+    assert_eq!(history[0]["type"], "conversation");
+    assert_eq!(history[0]["remoteJid"], format!("{CONTACT}@s.whatsapp.net"));
+
+    // An incoming message: in history, on the event stream and at a signed webhook.
+    let events = EventStream::open(&addr, &key);
+    let hook = WebhookReceiver::start(hook_port);
+    let webhook = ok(
+        &addr,
+        "POST",
+        "/api/v1/webhooks",
+        &key,
+        Some(json!({"url": hook.url(), "events": ["message.received"]})),
+        201,
+    );
+    assert!(!webhook["secret"].as_str().unwrap().is_empty(), "{webhook}");
+    let phone_sent = ok(
+        &addr,
+        "POST",
+        &format!("/api/v1/sandbox/phones/{CONTACT}/send"),
+        &key,
+        Some(json!({"to": OWN, "text": "Invoice 42 attached"})),
+        200,
+    );
+    let incoming_id = phone_sent["messageId"].as_str().unwrap().to_owned();
+    let found = poll("the incoming message in history", || {
+        let found = ok(
+            &addr,
+            "GET",
+            &format!("/api/v1/messages/history?sessionId={id}&search=invoice%2042"),
+            &key,
+            None,
+            200,
+        );
+        (found.as_array().unwrap().len() == 1).then_some(found)
+    });
+    assert_eq!(found[0]["messageId"], incoming_id.as_str(), "{found}");
+    assert_eq!(found[0]["fromMe"], false);
+    assert_eq!(found[0]["text"], "Invoice 42 attached");
+    assert_eq!(found[0]["remoteJid"], format!("{CONTACT}@s.whatsapp.net"));
+    let streamed = events.wait_for("Invoice 42 attached");
+    assert!(streamed.contains("message.received"), "{streamed}");
+    let (headers, body) = hook.wait_for("Invoice 42 attached");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["event"], "message.received", "{body}");
+    assert_eq!(body["sessionId"], id.as_str());
+    assert_eq!(body["data"]["messageId"], incoming_id.as_str());
+    assert!(
+        headers.contains("x-wasndr-signature: sha256="),
+        "signed: {headers}"
+    );
+
     let (status, _) = call(
         &addr,
         "GET",

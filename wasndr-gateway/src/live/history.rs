@@ -75,6 +75,28 @@ pub(crate) fn history_message(stored: &StoredMessage) -> HistoryMessage {
     }
 }
 
+/// A message the client just received (stored before the event), as history shows it.
+pub(crate) fn received_message(event: &wasndr_core::client::MessageEvent) -> HistoryMessage {
+    let info = &event.info;
+    let text = event
+        .message
+        .as_ref()
+        .and_then(wasndr_core::message::plain_text)
+        .map(str::to_owned);
+    history_message(&StoredMessage {
+        chat: info.chat.clone(),
+        id: info.id.clone(),
+        sender: info.sender.clone(),
+        from_me: info.from_me,
+        timestamp: info.timestamp,
+        status: MessageStatus::Sent,
+        message_type: "unknown".to_owned(),
+        text,
+        raw: event.raw.to_vec(),
+        media: None,
+    })
+}
+
 /// The gateway's name for a stored delivery status.
 pub(crate) fn delivery_status(status: MessageStatus) -> DeliveryStatus {
     match status {

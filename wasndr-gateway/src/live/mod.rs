@@ -16,7 +16,9 @@
 
 mod directory;
 mod errors;
+mod groups;
 mod history;
+mod outgoing;
 mod supervisor;
 
 use std::collections::HashMap;
@@ -84,11 +86,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// What a call names when the `wasndr-core` Client of this build cannot do it yet.
-fn missing(what: &str) -> GatewayError {
-    GatewayError::EngineUnavailable(format!(
-        "this build's WhatsApp client cannot {what} yet (wasndr-core Client support is missing)"
-    ))
+/// A gateway JID (already validated) as a core one.
+fn core_jid(jid: &ChatJid) -> Result<wasndr_core::jid::Jid> {
+    wasndr_core::jid::Jid::parse(jid.as_str())
+        .map_err(|_| GatewayError::invalid("jid", format!("{:?} is not a JID", jid.as_str())))
 }
 
 impl LiveEngine {
@@ -302,72 +303,130 @@ impl SessionEngine for LiveEngine {
     async fn send_message(
         &self,
         session_id: &str,
-        _to: &ChatJid,
-        _content: OutgoingContent,
+        to: &ChatJid,
+        content: OutgoingContent,
     ) -> Result<SentMessage> {
-        self.connected(session_id)?;
-        Err(missing("send messages"))
+        let live = self.connected(session_id)?;
+        let jid = core_jid(to)?;
+        let sent = outgoing::send(&live.client, &jid, content).await?;
+        // The client stored the message (pending, then sent on the server's ack) before writing it.
+        let stored = live
+            .client
+            .store()
+            .message(&sent.to, &sent.id)
+            .await
+            .ok()
+            .flatten();
+        if let (Some(stored), Some(sink)) = (stored, self.sink.get()) {
+            sink.deliver(EngineEvent::MessageSent {
+                session: live.session.clone(),
+                message: history::history_message(&stored),
+            })
+            .await;
+        }
+        Ok(SentMessage {
+            message_id: sent.id,
+            timestamp: i64::try_from(sent.timestamp).unwrap_or(i64::MAX),
+        })
     }
 
-    async fn check_numbers(&self, session_id: &str, _phones: &[String]) -> Result<Vec<NumberCheck>> {
-        self.connected(session_id)?;
-        Err(missing("check numbers (is_on_whatsapp)"))
+    async fn check_numbers(&self, session_id: &str, phones: &[String]) -> Result<Vec<NumberCheck>> {
+        let live = self.connected(session_id)?;
+        let statuses = live.client.is_on_whatsapp(phones).await.map_err(core_error)?;
+        Ok(statuses
+            .into_iter()
+            .map(|status| NumberCheck {
+                phone: status.phone,
+                exists: status.registered,
+                jid: status.jid.map(|jid| jid.to_string()),
+            })
+            .collect())
     }
 
     async fn list_groups(&self, session_id: &str) -> Result<Vec<GroupInfo>> {
-        self.connected(session_id)?;
-        Err(missing("list groups"))
+        let live = self.connected(session_id)?;
+        let joined = live.client.joined_groups().await.map_err(core_error)?;
+        Ok(joined.iter().map(groups::group_info).collect())
     }
 
-    async fn group_info(&self, session_id: &str, _group: &ChatJid) -> Result<GroupInfo> {
-        self.connected(session_id)?;
-        Err(missing("read group metadata"))
+    async fn group_info(&self, session_id: &str, group: &ChatJid) -> Result<GroupInfo> {
+        let live = self.connected(session_id)?;
+        let metadata = live
+            .client
+            .group_info(&core_jid(group)?)
+            .await
+            .map_err(groups::group_error)?;
+        Ok(groups::group_info(&metadata))
     }
 
-    async fn group_invite_code(&self, session_id: &str, _group: &ChatJid) -> Result<String> {
-        self.connected(session_id)?;
-        Err(missing("read group invite codes"))
+    async fn group_invite_code(&self, session_id: &str, group: &ChatJid) -> Result<String> {
+        let live = self.connected(session_id)?;
+        live.client
+            .group_invite_code(&core_jid(group)?)
+            .await
+            .map_err(groups::group_error)
     }
 
     async fn create_group(
         &self,
         session_id: &str,
-        _subject: &str,
-        _participants: &[ChatJid],
+        subject: &str,
+        participants: &[ChatJid],
     ) -> Result<GroupInfo> {
-        self.connected(session_id)?;
-        Err(missing("create groups"))
+        let live = self.connected(session_id)?;
+        let members = participants.iter().map(core_jid).collect::<Result<Vec<_>>>()?;
+        let metadata = live
+            .client
+            .create_group(subject, &members)
+            .await
+            .map_err(core_error)?;
+        Ok(groups::group_info(&metadata))
     }
 
-    async fn set_group_subject(&self, session_id: &str, _group: &ChatJid, _subject: &str) -> Result<()> {
-        self.connected(session_id)?;
-        Err(missing("rename groups"))
+    async fn set_group_subject(&self, session_id: &str, group: &ChatJid, subject: &str) -> Result<()> {
+        let live = self.connected(session_id)?;
+        live.client
+            .set_group_subject(&core_jid(group)?, subject)
+            .await
+            .map_err(groups::group_error)
     }
 
     async fn set_group_description(
         &self,
         session_id: &str,
-        _group: &ChatJid,
-        _description: Option<&str>,
+        group: &ChatJid,
+        description: Option<&str>,
     ) -> Result<()> {
-        self.connected(session_id)?;
-        Err(missing("set group descriptions"))
+        let live = self.connected(session_id)?;
+        live.client
+            .set_group_description(&core_jid(group)?, description)
+            .await
+            .map_err(groups::group_error)
     }
 
     async fn update_group_participants(
         &self,
         session_id: &str,
-        _group: &ChatJid,
-        _action: ParticipantAction,
-        _participants: &[ChatJid],
+        group: &ChatJid,
+        action: ParticipantAction,
+        participants: &[ChatJid],
     ) -> Result<Vec<ParticipantResult>> {
-        self.connected(session_id)?;
-        Err(missing("add or remove group participants"))
+        let live = self.connected(session_id)?;
+        let members = participants.iter().map(core_jid).collect::<Result<Vec<_>>>()?;
+        let answered = live
+            .client
+            .update_group_participants(&core_jid(group)?, groups::action(action), &members)
+            .await
+            .map_err(groups::group_error)?;
+        Ok(groups::results(&members, &answered))
     }
 
-    async fn leave_group(&self, session_id: &str, _group: &ChatJid) -> Result<()> {
-        self.connected(session_id)?;
-        Err(missing("leave groups"))
+    async fn leave_group(&self, session_id: &str, group: &ChatJid) -> Result<()> {
+        let live = self.connected(session_id)?;
+        live.client
+            .leave_group(&core_jid(group)?)
+            .await
+            .map_err(groups::group_error)
     }
 
     async fn history(&self, session_id: &str, query: &HistoryQuery) -> Result<HistoryPage> {
@@ -404,10 +463,28 @@ impl SessionEngine for LiveEngine {
             .await?
             .ok_or(GatewayError::NotFound { what: "attachment" })?;
         let stored = store.message(&chat, &message_id).await.map_err(store_error)?;
-        if stored.and_then(|m| m.media).is_none() {
+        let Some(media) = stored.and_then(|m| m.media) else {
             return Err(GatewayError::NotFound { what: "attachment" });
-        }
-        self.connected(session_id)?;
-        Err(missing("download media"))
+        };
+        // The file is fetched from WhatsApp's media hosts with the connection's media grant.
+        let live = self.connected(session_id)?;
+        let data = live
+            .client
+            .download_media(&media)
+            .await
+            .map_err(|error| match error {
+                wasndr_core::Error::NotConnected => GatewayError::SessionNotConnected,
+                other => GatewayError::WhatsApp {
+                    code: "media".to_owned(),
+                    message: format!("downloading the attachment failed: {other}"),
+                },
+            })?;
+        Ok(AttachmentFile {
+            mimetype: media
+                .mimetype
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+            file_name: media.file_name,
+            data: data.into(),
+        })
     }
 }

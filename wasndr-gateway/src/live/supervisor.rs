@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::task::JoinHandle;
-use wasndr_core::client::{Client, DisconnectReason, Event, Events};
+use wasndr_core::client::{Client, DisconnectReason, Event, Events, ReceiptKind};
 use wasndr_core::jid::Jid;
 use wasndr_store::DeviceId;
 
-use crate::engine::{EngineEvent, EventSink, SessionRef, SessionState, SessionStatus};
+use super::history;
+use crate::engine::{DeliveryStatus, EngineEvent, EventSink, SessionRef, SessionState, SessionStatus};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section is one assignment or clone: a poisoned value is still whole.
@@ -133,11 +134,78 @@ pub(crate) fn identity(status: SessionStatus, jid: &Jid) -> SessionState {
     }
 }
 
+/// The gateway events a message or receipt event stands for (none for other events).
+fn traffic(session: &SessionRef, event: &Event) -> Vec<EngineEvent> {
+    match event {
+        // The client stored the message and acknowledged it before emitting this.
+        Event::Message(message) => {
+            let entry = history::received_message(message);
+            let session = session.clone();
+            vec![if message.info.from_me {
+                // Sent by our account from the phone or another companion.
+                EngineEvent::MessageSent {
+                    session,
+                    message: entry,
+                }
+            } else {
+                EngineEvent::MessageReceived {
+                    session,
+                    message: entry,
+                }
+            }]
+        }
+        Event::Receipt(receipt) => {
+            let status = match receipt.kind {
+                ReceiptKind::Delivered => DeliveryStatus::Delivered,
+                ReceiptKind::Read => DeliveryStatus::Read,
+                ReceiptKind::Played => DeliveryStatus::Played,
+                _ => return Vec::new(),
+            };
+            let timestamp = receipt
+                .timestamp
+                .and_then(|t| i64::try_from(t).ok())
+                .unwrap_or_else(unix_now);
+            receipt
+                .ids
+                .iter()
+                .map(|id| EngineEvent::MessageStatus {
+                    session: session.clone(),
+                    message_id: id.clone(),
+                    remote_jid: receipt.chat.to_non_ad().to_string(),
+                    status,
+                    timestamp,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 async fn run(live: Arc<LiveSession>, mut events: Events, sink: Option<Arc<dyn EventSink>>, qr_rounds: u32) {
     let mut rounds_left = qr_rounds;
     while let Some(event) = events.recv().await {
         if live.quiet.load(Ordering::Acquire) {
             break;
+        }
+        if let Event::Lagged { missed } = event {
+            // Nothing is lost for history (the client stored every message before acking it), but
+            // webhooks and the event stream miss these.
+            tracing::warn!(session = %live.session.session_id, missed, "the engine lagged: client events dropped");
+        }
+        let forwarded = traffic(&live.session, &event);
+        if !forwarded.is_empty() {
+            if let Some(sink) = &sink {
+                for engine_event in forwarded {
+                    sink.deliver(engine_event).await;
+                }
+            }
+            continue;
         }
         if let Event::Connected { .. } = event {
             rounds_left = qr_rounds;
