@@ -181,6 +181,20 @@ impl LiveEngine {
         }
     }
 
+    /// A session whose device is gone: reported `disconnected`, so the gateway's stored status (perhaps
+    /// `connected` from before a restart) follows.
+    async fn stays_down(&self, session: &SessionRef) -> SessionState {
+        let state = SessionState::with_status(SessionStatus::Disconnected);
+        if let Some(sink) = self.sink.get() {
+            sink.deliver(EngineEvent::SessionStatus {
+                session: session.clone(),
+                state: state.clone(),
+            })
+            .await;
+        }
+        state
+    }
+
     /// Builds the session's client over `store`, starts its supervisor and connects.
     async fn run(
         &self,
@@ -232,20 +246,21 @@ impl SessionEngine for LiveEngine {
         if let Some(live) = self.running(&session.session_id) {
             return Ok(live.state());
         }
-        let disconnected = SessionState::with_status(SessionStatus::Disconnected);
         let Some(device) = self.directory.device_of(&session.session_id).await? else {
-            return Ok(disconnected);
+            // Never started by this engine (or its device database was replaced): nothing to say
+            // about it beyond the answer.
+            return Ok(SessionState::with_status(SessionStatus::Disconnected));
         };
         let store = match self.devices.open_device(device).await {
             Ok(store) => store,
-            Err(wasndr_core::store::StoreError::Invalid(_)) => return Ok(disconnected),
+            Err(wasndr_core::store::StoreError::Invalid(_)) => return Ok(self.stays_down(session).await),
             Err(error) => return Err(store_error(error)),
         };
         // A wiped device (unlinked from the phone while we were away, or logged out) stays down: it
         // needs a new session, not a silent new pairing. A device still pairing (no JID) and a linked
         // one both run: the first shows fresh codes, the second logs in without a QR.
         let Some(stored) = store.load_device().await.map_err(store_error)? else {
-            return Ok(disconnected);
+            return Ok(self.stays_down(session).await);
         };
         let initial = match &stored.jid {
             Some(jid) => supervisor::identity(SessionStatus::Starting, jid),

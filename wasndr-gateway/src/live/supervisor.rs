@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::task::JoinHandle;
-use wasndr_core::client::{Client, DisconnectReason, Event, Events, ReceiptKind};
+use wasndr_core::client::{Client, ConnectionState, DisconnectReason, Event, Events, ReceiptKind};
 use wasndr_core::jid::Jid;
 use wasndr_store::DeviceId;
 
@@ -187,6 +187,26 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Connects again once the expired pairing connection has ended. The client reports `QrExpired` just
+/// before its driver stops, and `connect` does nothing while a driver still runs, so this waits for the
+/// old driver to be gone (bounded: a client that never stops is left as it is, and logged).
+async fn restart_pairing(live: &LiveSession) {
+    for _ in 0..200 {
+        if live.client.state() == ConnectionState::Disconnected {
+            match live.client.connect().await {
+                Ok(()) if live.client.state() != ConnectionState::Disconnected => return,
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(session = %live.session.session_id, %error, "restarting pairing failed");
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tracing::warn!(session = %live.session.session_id, "restarting pairing: the expired connection did not end");
+}
+
 async fn run(live: Arc<LiveSession>, mut events: Events, sink: Option<Arc<dyn EventSink>>, qr_rounds: u32) {
     let mut rounds_left = qr_rounds;
     while let Some(event) = events.recv().await {
@@ -219,9 +239,7 @@ async fn run(live: Arc<LiveSession>, mut events: Events, sink: Option<Arc<dyn Ev
             // Nobody scanned in time: offer fresh codes, a bounded number of times, so a session
             // created and then forgotten does not hold a pairing connection forever.
             rounds_left -= 1;
-            if let Err(error) = live.client.connect().await {
-                tracing::warn!(session = %live.session.session_id, %error, "restarting pairing failed");
-            }
+            restart_pairing(&live).await;
         }
         if live.update(next.clone())
             && let Some(sink) = &sink
