@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wasndr_core::crypto::PublicKey;
 use wasndr_core::noise::TrustRoot;
@@ -115,8 +115,15 @@ impl IntoResponse for SandboxError {
 
 type Answer = Result<Response, SandboxError>;
 
+/// `{"success": true, "data": ...}`, in that order as the rest of the API writes it.
+#[derive(Serialize)]
+struct Envelope {
+    success: bool,
+    data: Value,
+}
+
 fn data(status: StatusCode, data: Value) -> Response {
-    (status, Json(json!({ "success": true, "data": data }))).into_response()
+    (status, Json(Envelope { success: true, data })).into_response()
 }
 
 impl Sandbox {
