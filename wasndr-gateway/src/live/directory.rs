@@ -129,3 +129,36 @@ sql_directory!(
     sqlx::PgPool,
     "The mapping in a PostgreSQL device database."
 );
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sqlite_mapping_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("devices.db");
+        let open = || async {
+            let container = wasndr_store::SqliteContainer::open(&path).await.unwrap();
+            SqliteDirectory::new(container.pool().clone()).await.unwrap()
+        };
+        let directory = open().await;
+        assert_eq!(directory.device_of("s1").await.unwrap(), None);
+        directory.assign("s1", DeviceId(7)).await.unwrap();
+        directory.assign("s2", DeviceId(8)).await.unwrap();
+        directory.assign("s1", DeviceId(9)).await.unwrap();
+        drop(directory);
+
+        let directory = open().await;
+        assert_eq!(
+            directory.device_of("s1").await.unwrap(),
+            Some(DeviceId(9)),
+            "the later assignment"
+        );
+        assert_eq!(directory.device_of("s2").await.unwrap(), Some(DeviceId(8)));
+        directory.forget("s1").await.unwrap();
+        directory.forget("unknown").await.unwrap();
+        assert_eq!(directory.device_of("s1").await.unwrap(), None);
+        assert_eq!(directory.device_of("s2").await.unwrap(), Some(DeviceId(8)));
+    }
+}
