@@ -20,7 +20,6 @@ use crate::store::{AddressingMode, MessageStatus, StatusUpdate, StoredMessage};
 
 /// A message the server accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SentMessage {
     /// Its id (`3EB0…`, the web client's format).
     pub id: String,
