@@ -536,3 +536,50 @@ async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
     assert_eq!(received.info.id, next.id, "no second event for the duplicate");
     assert_eq!(text_of(&received), Some("after the duplicate"));
 }
+
+#[tokio::test]
+async fn a_lost_sender_key_is_redistributed_through_a_group_retry() {
+    use wasndr_core::signal::SenderKeyName;
+    let sim = sim_with_phones(&[ALICE, BOB, CAROL]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let mut bob = Party::pair(&sim, BOB).await;
+    let group = Jid::parse(&sim.create_group(ALICE, "Team", &[BOB, CAROL]).unwrap()).unwrap();
+    alice.client.send_text(&group, "key goes out").await.unwrap();
+    assert_eq!(text_of(&bob.message().await), Some("key goes out"));
+
+    // Bob loses Alice's sender key; Alice believes he holds it, so her next message is a bare skmsg.
+    let name = SenderKeyName::new(group.to_string(), protocol_address(&alice.jid));
+    bob.store.delete_sender_key(&name).await.unwrap();
+    let sent = alice
+        .client
+        .send_text(&group, "can you read this?")
+        .await
+        .unwrap();
+    let mut failures = Vec::new();
+    let received = bob
+        .wait_for("the resent group message", |event| match event {
+            Event::UndecryptableMessage {
+                info, retry_count, ..
+            } => {
+                assert_eq!((info.id.as_str(), info.is_group), (sent.id.as_str(), true));
+                failures.push(retry_count);
+                None
+            }
+            Event::Message(message) => Some(*message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        failures,
+        [Some(1)],
+        "one retry receipt (with keys), answered pairwise"
+    );
+    assert_eq!(received.info.id, sent.id);
+    assert_eq!(received.info.chat, group);
+    assert_eq!(text_of(&received), Some("can you read this?"));
+    // The key came with the resend: the next bare skmsg reads again, and Carol's phone read them all.
+    alice.client.send_text(&group, "welcome back").await.unwrap();
+    assert_eq!(text_of(&bob.message().await), Some("welcome back"));
+    let at_carol = sim.wait_for_messages(CAROL, 3, WAIT).await.unwrap();
+    assert_eq!(at_carol[2].text, "welcome back");
+}
