@@ -583,3 +583,46 @@ async fn a_lost_sender_key_is_redistributed_through_a_group_retry() {
     let at_carol = sim.wait_for_messages(CAROL, 3, WAIT).await.unwrap();
     assert_eq!(at_carol[2].text, "welcome back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_both_ways_all_arrive_in_full() {
+    const EACH: usize = 25;
+    let sim = sim_with_phones(&[ALICE, BOB]).await;
+    let mut alice = Party::pair(&sim, ALICE).await;
+    let mut bob = Party::pair(&sim, BOB).await;
+    // Both start at once with no session yet: each side's first messages race the other's prekey
+    // messages, and every send races the receives on the same ratchets.
+    let spawn_sends = |from: &Party, to: Jid, tag: &'static str| {
+        let client = from.client.clone();
+        tokio::spawn(async move {
+            let sends: Vec<_> = (0..EACH)
+                .map(|n| {
+                    let (client, to) = (client.clone(), to.clone());
+                    tokio::spawn(async move { client.send_text(&to, &format!("{tag} {n}")).await })
+                })
+                .collect();
+            for send in sends {
+                send.await.unwrap().unwrap();
+            }
+        })
+    };
+    let from_alice = spawn_sends(&alice, bob.account(), "a");
+    let from_bob = spawn_sends(&bob, alice.account(), "b");
+    let mut at_bob = Vec::new();
+    let mut at_alice = Vec::new();
+    for _ in 0..EACH {
+        at_bob.push(text_of(&bob.message().await).unwrap().to_owned());
+        at_alice.push(text_of(&alice.message().await).unwrap().to_owned());
+    }
+    from_alice.await.unwrap();
+    from_bob.await.unwrap();
+    at_bob.sort();
+    at_alice.sort();
+    let expected = |tag: &str| {
+        let mut all: Vec<String> = (0..EACH).map(|n| format!("{tag} {n}")).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(at_bob, expected("a"));
+    assert_eq!(at_alice, expected("b"));
+}
