@@ -1,6 +1,6 @@
-//! Who to encrypt for: device lists (usync, cached in the store until a `devices` notification says
-//! they changed), prekey bundles for devices without a session (one batched fetch), and group members
-//! (cached group metadata, queried once when missing).
+//! Who to encrypt for: device lists (usync, cached in the store for [`CACHE_TTL_SECS`] or until a
+//! `devices` notification says they changed), prekey bundles for devices without a session (one
+//! batched fetch), and group members (group metadata, cached the same way).
 
 use std::collections::HashMap;
 
@@ -15,6 +15,16 @@ use crate::stanza::{
 };
 use crate::store::{DeviceList, GroupInfo};
 
+/// How long a cached device list or group metadata is trusted without a notification saying it
+/// changed: a safety net for notifications we missed (Baileys keeps device lists 5 minutes; whatsmeow
+/// until notified). Within it, sending asks the server nothing.
+pub(super) const CACHE_TTL_SECS: u64 = 10 * 60;
+
+/// Whether a cache entry written at `at` is still trusted at `now`. A clock that went back keeps it.
+fn fresh(at: u64, now: u64) -> bool {
+    now.saturating_sub(at) < CACHE_TTL_SECS
+}
+
 /// The device JIDs of a cached list.
 fn list_jids(list: &DeviceList) -> Vec<Jid> {
     list.devices
@@ -28,6 +38,7 @@ fn list_jids(list: &DeviceList) -> Vec<Jid> {
 pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid>> {
     let mut devices = Vec::new();
     let mut missing = Vec::new();
+    let now = unix_now();
     let mut seen = std::collections::HashSet::new();
     for user in users {
         let user = user.to_non_ad();
@@ -35,8 +46,8 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
             continue;
         }
         match shared.store.device_list(&user).await? {
-            Some(list) => devices.extend(list_jids(&list)),
-            None => missing.push(user),
+            Some(list) if fresh(list.fetched_at, now) => devices.extend(list_jids(&list)),
+            _ => missing.push(user),
         }
     }
     if missing.is_empty() {
@@ -44,7 +55,6 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
     }
     let sid = shared.ids.next();
     let answer = shared.send_iq(device_query(&sid, &missing, false).into()).await?;
-    let now = unix_now();
     for user in parse_device_reply(&answer)? {
         if let Some((code, text)) = &user.error {
             tracing::debug!(user = %user.user, code, text, "no device list for user");
@@ -110,7 +120,9 @@ pub(super) async fn fetch_bundles(shared: &Shared, devices: &[Jid]) -> Result<Ha
 
 /// The group's metadata, from the cache or queried once (and cached).
 pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo> {
-    if let Some(info) = shared.store.group(group).await? {
+    if let Some(info) = shared.store.group(group).await?
+        && fresh(info.updated_at, unix_now())
+    {
         return Ok(info);
     }
     let answer = shared.send_iq(group_info_query(group).into()).await?;
@@ -125,5 +137,18 @@ pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo
 pub(super) async fn forget_group(shared: &Shared, group: &Jid) {
     if let Err(error) = shared.store.delete_group(group).await {
         tracing::warn!(%error, "dropping cached group metadata failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_entries_expire_after_the_ttl() {
+        assert!(fresh(1_000, 1_000));
+        assert!(fresh(1_000, 1_000 + CACHE_TTL_SECS - 1));
+        assert!(!fresh(1_000, 1_000 + CACHE_TTL_SECS));
+        assert!(fresh(2_000, 1_000), "a clock that went back keeps the entry");
     }
 }

@@ -229,7 +229,7 @@ impl Client {
     ///
     /// Before the stanza is written, the advanced ratchets and the message (status `pending`) are
     /// stored; the server's ack moves it to `sent`, and receipts later to `delivered` and `read`.
-    /// Device lists come from the store's cache (one usync query for users not cached); sessions are
+    /// Device lists come from the store's cache (one usync query for users not cached, or cached more than 10 minutes ago); sessions are
     /// reused, and bundles fetched in one request for devices without one.
     ///
     /// Errors: [`Error::NotConnected`] (not logged in, or the connection went away),
