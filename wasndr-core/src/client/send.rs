@@ -229,12 +229,14 @@ impl Client {
     ///
     /// Before the stanza is written, the advanced ratchets and the message (status `pending`) are
     /// stored; the server's ack moves it to `sent`, and receipts later to `delivered` and `read`.
-    /// Device lists come from the store's cache (one usync query for users not cached, or cached more than 10 minutes ago); sessions are
-    /// reused, and bundles fetched in one request for devices without one.
+    /// Device lists come from the store's cache (one usync query for the users not cached, or cached
+    /// more than 10 minutes ago); sessions are reused, and bundles fetched in one request for the
+    /// devices without one.
     ///
     /// Errors: [`Error::NotConnected`] (not logged in, or the connection went away),
     /// [`Error::NoDevices`] (nobody to encrypt for), [`Error::MessageRefused`] (the server's ack
-    /// carried an error), [`Error::RequestTimedOut`] (no ack in [`ClientConfig::iq_timeout`](super::ClientConfig)).
+    /// carried an error), [`Error::RequestTimedOut`] (no ack within
+    /// [`ClientConfig::iq_timeout`](super::ClientConfig)).
     pub async fn send_message(&self, to: &Jid, message: Message) -> Result<SentMessage> {
         send(self.shared(), to, message).await
     }
