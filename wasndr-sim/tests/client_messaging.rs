@@ -626,3 +626,21 @@ async fn concurrent_sends_both_ways_all_arrive_in_full() {
     assert_eq!(at_bob, expected("a"));
     assert_eq!(at_alice, expected("b"));
 }
+
+#[tokio::test]
+async fn a_number_not_on_whatsapp_gets_nothing_and_we_are_told() {
+    let sim = sim_with_phones(&[ALICE]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let nobody = Jid::pn("15559999999");
+    let error = alice
+        .client
+        .send_text(&nobody, "anyone there?")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, wasndr_core::Error::NoDevices(_)), "{error:?}");
+    let history = alice.store.messages(&HistoryQuery::default()).await.unwrap();
+    assert_eq!(history.total, 0, "nothing recorded as sent");
+    // Our own phone got no lone device-sent copy either.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(sim.messages(ALICE).unwrap().is_empty());
+}

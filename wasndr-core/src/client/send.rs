@@ -66,6 +66,12 @@ fn group_sender<'a>(own: &OwnDevice<'a>, mode: AddressingMode) -> &'a Jid {
     }
 }
 
+/// Whether a send to `chat` addressing `devices` reaches anyone but us (always, for a group: its skmsg
+/// goes to every member).
+fn reaches_recipient(chat: &Jid, own: &OwnDevice<'_>, devices: &[Jid]) -> bool {
+    chat.is_group() || devices.iter().any(|device| !own.is_own_account(device))
+}
+
 /// Sends `message` to `to` and waits for the server's ack.
 pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<SentMessage> {
     let device = own_device(shared).await?;
@@ -96,7 +102,9 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
         .filter(|device| !own.is_this_device(device))
         .cloned()
         .collect();
-    if others.is_empty() && !chat.is_group() {
+    // A 1:1 message that would reach only our own devices (the user is not on WhatsApp, or the server
+    // listed no device) is not sent at all.
+    if !reaches_recipient(&chat, &own, &others) {
         return Err(Error::NoDevices(chat.to_string()));
     }
 
@@ -146,7 +154,13 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
         for (device, error) in &planned.skipped {
             tracing::debug!(%device, %error, "device skipped");
         }
-        if !chat.is_group() && planned.stanza.participants.is_empty() {
+        let addressed: Vec<Jid> = planned
+            .stanza
+            .participants
+            .iter()
+            .map(|(device, _)| device.clone())
+            .collect();
+        if !reaches_recipient(&chat, &own, &addressed) {
             return Err(Error::NoDevices(chat.to_string()));
         }
         let mut changes = planned.changes;
