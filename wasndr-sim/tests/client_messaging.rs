@@ -644,3 +644,42 @@ async fn a_number_not_on_whatsapp_gets_nothing_and_we_are_told() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(sim.messages(ALICE).unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_member_leaving_makes_the_others_use_a_new_sender_key() {
+    use wasndr_core::signal::SenderKeyName;
+    use wasndr_core::stanza::{ParticipantAction, change_participants};
+    let sim = sim_with_phones(&[ALICE, BOB, CAROL]).await;
+    let mut alice = Party::pair(&sim, ALICE).await;
+    let bob = Party::pair(&sim, BOB).await;
+    let group = Jid::parse(&sim.create_group(ALICE, "Team", &[BOB, CAROL]).unwrap()).unwrap();
+    bob.client.send_text(&group, "before").await.unwrap();
+    assert_eq!(text_of(&alice.message().await), Some("before"));
+    let name = SenderKeyName::new(group.to_string(), protocol_address(&bob.jid));
+    let key_id = |record: Option<wasndr_core::signal::group::SenderKeyRecord>| {
+        record.unwrap().newest().unwrap().key_id()
+    };
+    let old_key = key_id(bob.store.load_sender_key(&name).await.unwrap());
+
+    // Alice (an admin) removes Carol; the notification makes Bob drop his key.
+    alice
+        .client
+        .send_iq(change_participants(&group, ParticipantAction::Remove, &[Jid::pn(CAROL)]).into())
+        .await
+        .unwrap();
+    tokio::time::timeout(WAIT, async {
+        while bob.store.load_sender_key(&name).await.unwrap().is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("Bob dropped his sender key when Carol was removed");
+
+    // Bob's next message goes out under a new key, distributed afresh; Alice reads it.
+    bob.client.send_text(&group, "after").await.unwrap();
+    assert_eq!(text_of(&alice.message().await), Some("after"));
+    let new_key = key_id(bob.store.load_sender_key(&name).await.unwrap());
+    assert_ne!(old_key, new_key, "a new sender key after a member left");
+    let at_carol = sim.messages(CAROL).unwrap();
+    assert!(at_carol.iter().all(|m| m.text != "after"), "Carol is out");
+}

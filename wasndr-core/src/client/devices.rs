@@ -6,14 +6,17 @@ use std::collections::HashMap;
 
 use super::Shared;
 use super::driver::unix_now;
+use super::messaging::{own_device, sender_key_memory_key};
+use crate::binary::Node;
 use crate::error::Result;
 use crate::jid::Jid;
 use crate::message::protocol_address;
-use crate::signal::PreKeyBundle;
+use crate::signal::{PreKeyBundle, SenderKeyName};
+use crate::stanza::{GroupChange, GroupNotification, MembershipChange};
 use crate::stanza::{
     bundle_query, device_query, group_info_query, parse_bundles, parse_device_reply, parse_group_reply,
 };
-use crate::store::{DeviceList, GroupInfo};
+use crate::store::{Changes, DeviceList, GroupInfo};
 
 /// How long a cached device list or group metadata is trusted without a notification saying it
 /// changed: a safety net for notifications we missed (Baileys keeps device lists 5 minutes; whatsmeow
@@ -133,10 +136,43 @@ pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo
     Ok(info)
 }
 
-/// Drops the cached metadata of `group` (a notification said it changed).
-pub(super) async fn forget_group(shared: &Shared, group: &Jid) {
+/// Reacts to a `w:gp2` notification: the cached metadata is dropped (members may have changed), and
+/// when someone was removed or left, our sender key in the group is dropped with the memory of who
+/// holds it: the next send creates a new key and distributes it to the current members only, so a
+/// former member cannot read on.
+pub(super) async fn group_changed(shared: &Shared, node: &Node) {
+    let Ok(notification) = GroupNotification::parse(node) else {
+        return;
+    };
+    let group = &notification.group;
     if let Err(error) = shared.store.delete_group(group).await {
         tracing::warn!(%error, "dropping cached group metadata failed");
+    }
+    let someone_left = notification.changes.iter().any(|change| {
+        matches!(
+            change,
+            GroupChange::Membership {
+                change: MembershipChange::Remove | MembershipChange::Leave,
+                ..
+            }
+        )
+    });
+    if !someone_left {
+        return;
+    }
+    let Ok(device) = own_device(shared).await else {
+        return;
+    };
+    let mut changes = Changes::new();
+    for sender in [&device.jid, &device.lid].into_iter().flatten() {
+        changes
+            .deleted_sender_keys
+            .push(SenderKeyName::new(group.to_string(), protocol_address(sender)));
+    }
+    changes.settings.push((sender_key_memory_key(group), Vec::new()));
+    let _crypto = shared.messaging.crypto.lock().await;
+    if let Err(error) = shared.store.apply(&changes).await {
+        tracing::warn!(%error, "dropping our sender key after a member left failed");
     }
 }
 

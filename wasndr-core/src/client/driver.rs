@@ -997,11 +997,8 @@ impl Connection {
             }
         }
         let ack = ack_for(&node);
-        if kind == "w:gp2"
-            && let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned())
-        {
-            // Members may have changed: the next send to the group asks for its metadata again.
-            devices::forget_group(&self.shared, &group).await;
+        if kind == "w:gp2" {
+            devices::group_changed(&self.shared, &node).await;
         }
         if kind == "w:gp2" {
             self.shared.events.emit(Event::GroupUpdate(Box::new(node))).await;

@@ -10,7 +10,7 @@ use wasndr_proto::e2e::{ContextInfo, ExtendedTextMessage, Message};
 use super::devices::{self, devices_of, fetch_bundles, group_info, without_session};
 use super::driver::unix_now;
 use super::history::stored_message;
-use super::messaging::{own_device, own_view, records_for_send};
+use super::messaging::{own_device, own_view, records_for_send, sender_key_memory_key};
 use super::{Client, Shared};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
@@ -27,13 +27,6 @@ pub struct SentMessage {
     pub to: Jid,
     /// The server's time of the message (from its ack), unix seconds.
     pub timestamp: u64,
-}
-
-/// The setting that remembers which devices hold our current sender key in `group` (Baileys'
-/// "sender-key memory"): they get no distribution message again. Kept as a setting so it is written in
-/// the same [`crate::store::Changes`] as the sender key it describes.
-fn sender_key_memory_key(group: &Jid) -> String {
-    format!("wasndr.sender-key-memory.{group}")
 }
 
 fn decode_memory(bytes: &[u8]) -> HashSet<Jid> {
