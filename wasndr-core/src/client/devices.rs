@@ -157,9 +157,15 @@ pub(super) async fn group_changed(shared: &Shared, node: &Node) {
             }
         )
     });
-    if !someone_left {
-        return;
+    if someone_left {
+        drop_sender_key(shared, group).await;
     }
+}
+
+/// Drops our sender key in `group` and the memory of who holds it, so the next send creates a new key
+/// and distributes it to the current members only. Call it after removing members ourselves: the server
+/// tells the other members, not the device that asked.
+pub(super) async fn drop_sender_key(shared: &Shared, group: &Jid) {
     let Ok(device) = own_device(shared).await else {
         return;
     };
