@@ -1006,6 +1006,7 @@ impl Connection {
                         tracing::warn!(%error, "caching a group change failed; not acknowledged");
                         return None;
                     }
+                    devices::group_changed(&self.shared, &notification).await;
                     self.shared
                         .events
                         .emit(Event::GroupUpdate(Box::new(notification)))

@@ -28,8 +28,8 @@
 //!   [`Client::send_poll_vote`], [`Client::send_reaction`]) encrypts for every device of a user — our
 //!   own other devices get a device-sent copy — or of a group with sender keys, stores the advanced
 //!   ratchets and the message (status `pending`) before writing the stanza, and returns a
-//!   [`SentMessage`] on the server's ack (status `sent`). Device lists are cached in the store and
-//!   dropped when a `devices` notification says they changed; bundles are fetched in one request for
+//!   [`SentMessage`] on the server's ack (status `sent`). Device lists (and group metadata) are cached in the
+//!   store for 10 minutes, and dropped sooner when a `devices` (`w:gp2`) notification says they changed; bundles are fetched in one request for
 //!   the devices without a session; which group devices hold our sender key is remembered so they get
 //!   no distribution message again.
 //! - An incoming `<message>` is decrypted, its ratchet, history row, poll secret and poll vote are
