@@ -1,13 +1,12 @@
-//! Log in and answer every incoming text with the same text — once the messaging layer lands.
+//! Log in and answer every incoming text with the same text.
 //!
 //! ```text
 //! cargo run -p wasndr-core --example echo -- --ws ws://127.0.0.1:PORT/ws/chat --root ROOT_KEY_HEX
 //! ```
 //!
-//! Pairs by QR first (shown in the terminal). What works today: pairing, login, and the `message`
-//! stanzas arriving as [`Event::Message`]. What is missing: decrypting them and sending a reply, which
-//! the messaging issue adds to `Client` (decrypt → persist → ack, and a text send); until then this
-//! example prints who wrote and the stanza id, and does not answer.
+//! Pairs by QR first (shown in the terminal). Every text that arrives as [`Event::Message`] (already
+//! decrypted, stored and acknowledged) is answered with [`Client::send_text`] in the same chat; our own
+//! messages from other devices are not echoed.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -16,6 +15,7 @@ use std::sync::Arc;
 
 use wasndr_core::client::{Client, Event, qr_terminal};
 use wasndr_core::crypto::PublicKey;
+use wasndr_core::message::plain_text;
 use wasndr_core::noise::TrustRoot;
 use wasndr_core::store::MemoryStore;
 
@@ -46,14 +46,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
         match event {
             Event::Qr { code, .. } => println!("{}", qr_terminal(&code)?),
             Event::Connected { jid } => println!("logged in as {jid}; waiting for messages"),
-            Event::Message(stanza) => println!(
-                "message {} from {} (not answered: needs the messaging layer)",
-                stanza.attr_str("id").unwrap_or("?"),
-                stanza
-                    .attr_value("from")
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            ),
+            Event::Message(message) if !message.info.from_me => {
+                let text = message.message.as_ref().and_then(plain_text).map(str::to_owned);
+                let Some(text) = text else { continue };
+                println!("{} wrote {text:?}", message.info.sender);
+                match client.send_text(&message.info.chat, &text).await {
+                    Ok(sent) => println!("echoed as {}", sent.id),
+                    Err(error) => eprintln!("echo failed: {error}"),
+                }
+            }
             Event::LoggedOut { .. } | Event::StreamReplaced | Event::QrExpired => break,
             _ => {}
         }

@@ -253,6 +253,19 @@ pub enum Error {
         /// The `<error text>`.
         text: String,
     },
+    /// The server refused a message we sent (`<ack class=message error=CODE>`: 463 missing privacy
+    /// token, 403 not a group member, …).
+    #[error("the server refused message {id} with error {code}")]
+    MessageRefused {
+        /// The message id.
+        id: String,
+        /// The ack's `error`.
+        code: u32,
+    },
+    /// A message could not be encrypted for any device of the chat (no device found, or every device
+    /// failed): nothing was sent.
+    #[error("no device of {0} could be reached")]
+    NoDevices(String),
     /// Phone-number pairing was asked for when it cannot run: the device is already paired, or the
     /// registration connection is not up.
     #[error("phone-number pairing is not possible now: {0}")]

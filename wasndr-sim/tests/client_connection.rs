@@ -184,10 +184,10 @@ async fn stanzas_queued_while_offline_arrive_after_reconnecting() {
     let mut delivered = Vec::new();
     let count = loop {
         match wasndr_client::next_event(&mut events).await {
-            Event::Message(stanza) => {
-                assert_eq!(stanza.attr_str("offline"), Some("1"), "{stanza}");
-                assert_eq!(stanza.attr_jid("from").unwrap().user(), peer);
-                delivered.push(stanza.attr_str("id").unwrap().to_owned());
+            Event::Message(message) => {
+                assert!(message.info.offline, "{:?}", message.info);
+                assert_eq!(message.info.sender.user(), peer);
+                delivered.push(message.info.id.clone());
             }
             Event::OfflineSyncCompleted { count } => break count,
             other => panic!("expected the offline backlog, got {other:?}"),

@@ -17,12 +17,15 @@ use wasndr_proto::Message as _;
 use super::after_login;
 use super::backoff::reconnect_delay;
 use super::device;
+use super::devices;
 use super::event::{DisconnectReason, Event, LogoutReason};
 use super::link_code;
 use super::pairing::{self, PairFailure};
+use super::receipts::{self, ReceiptAction};
 use super::socket::{self, Socket};
 use super::stanzas;
 use super::{Command, ConnectionState, Shared};
+use super::{receive, retry};
 use crate::binary::{self, Node};
 use crate::error::Error;
 use crate::login::{
@@ -30,7 +33,7 @@ use crate::login::{
 };
 use crate::noise::{FrameDecoder, Initiator, RecvCipher, SendCipher};
 use crate::pair::stanza::iq_result_to_server;
-use crate::stanza::{Ack, EncryptNotification};
+use crate::stanza::{Ack, DevicesNotification, EncryptNotification};
 use crate::store::Device;
 
 /// Seconds since the Unix epoch, for certificate checks and key timestamps.
@@ -601,14 +604,8 @@ impl Connection {
             "xmlstreamend" => return Some(self.lost(DisconnectReason::ServerClosed).await),
             "ib" => return self.handle_ib(&node).await,
             "notification" => return self.handle_notification(node).await,
-            "message" => self.shared.events.emit(Event::Message(Box::new(node))).await,
-            "receipt" => {
-                let ack = ack_for(&node);
-                self.shared.events.emit(Event::Receipt(Box::new(node))).await;
-                if let Some(ack) = ack {
-                    return self.write(&ack).await.err().map(|r| self.retry(r));
-                }
-            }
+            "message" => return self.handle_message(&node).await,
+            "receipt" => return self.handle_receipt(&node).await,
             "call" => {
                 if let Some(ack) = ack_for(&node) {
                     return self.write(&ack).await.err().map(|r| self.retry(r));
@@ -922,8 +919,63 @@ impl Connection {
         None
     }
 
+    /// Decrypts, stores, then answers (delivery or retry receipt, ack), then reports. A store failure
+    /// leaves the message unanswered, so the server delivers it again.
+    async fn handle_message(&mut self, node: &Node) -> Option<End> {
+        let handled = match receive::handle_message(&self.shared, node).await {
+            Ok(handled) => handled,
+            Err(error) => {
+                tracing::error!(%error, "an incoming message could not be stored; not acknowledged");
+                return None;
+            }
+        };
+        for reply in &handled.replies {
+            if let Err(reason) = self.write(reply).await {
+                return Some(self.retry(reason));
+            }
+        }
+        for event in handled.events {
+            self.shared.events.emit(event).await;
+        }
+        None
+    }
+
+    /// Stores the status a receipt reports, acks it, then reports it; a retry receipt is answered in
+    /// the background (it may need a bundle fetch, whose answer this task has to read).
+    async fn handle_receipt(&mut self, node: &Node) -> Option<End> {
+        let action = match receipts::handle_receipt(&self.shared, node).await {
+            Ok(action) => action,
+            Err(error) => {
+                tracing::error!(%error, "a receipt could not be stored; not acknowledged");
+                return None;
+            }
+        };
+        if let Some(ack) = ack_for(node)
+            && let Err(reason) = self.write(&ack).await
+        {
+            return Some(self.retry(reason));
+        }
+        match action {
+            ReceiptAction::Report(event) => self.shared.events.emit(event).await,
+            ReceiptAction::Retry(receipt) => self
+                .background
+                .spawn(retry::answer_logged(self.shared.clone(), *receipt)),
+            ReceiptAction::Ignore => {}
+        }
+        None
+    }
+
     async fn handle_notification(&mut self, node: Node) -> Option<End> {
         let kind = node.attr_str("type").unwrap_or_default().to_owned();
+        if kind == "devices"
+            && let Ok(changed) = DevicesNotification::parse(&node)
+        {
+            // Cached lists are only trusted until the server says they changed.
+            devices::invalidate(&self.shared, &changed.user).await;
+            if let Some(lid) = &changed.lid {
+                devices::invalidate(&self.shared, lid).await;
+            }
+        }
         if kind == "encrypt"
             && self.logged_in
             && let Ok(EncryptNotification::PreKeyCount(count)) = EncryptNotification::parse(&node)
@@ -948,7 +1000,8 @@ impl Connection {
         if kind == "w:gp2" {
             match crate::stanza::GroupNotification::parse(&node) {
                 Ok(notification) => {
-                    // The cache is brought up to date before the ack; if the store fails the
+                    // The cached metadata (which group sends address) is brought up to date, or dropped
+                    // when the change cannot be applied, before the ack; if the store fails the
                     // notification stays unacknowledged and the server sends it again.
                     if let Err(error) = super::groups::on_notification(&self.shared, &notification).await {
                         tracing::warn!(%error, "caching a group change failed; not acknowledged");
@@ -959,7 +1012,13 @@ impl Connection {
                         .emit(Event::GroupUpdate(Box::new(notification)))
                         .await;
                 }
-                Err(error) => tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped"),
+                Err(error) => {
+                    tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped");
+                    // Members may have changed: the next send to the group asks for its metadata again.
+                    if let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned()) {
+                        devices::forget_group(&self.shared, &group).await;
+                    }
+                }
             }
         }
         match ack {

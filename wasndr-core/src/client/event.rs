@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::binary::Node;
 use crate::jid::Jid;
 
 /// Something that happened to a client.
@@ -83,11 +82,34 @@ pub enum Event {
     /// The server refuses this client version (`<failure reason=405/>`); configure a newer
     /// [`WaVersion`](crate::login::WaVersion). The client stopped.
     ClientOutdated,
-    /// Placeholder for the messaging layer: an incoming `<message>` stanza, not yet decrypted and not
-    /// acknowledged.
-    Message(Box<Node>),
-    /// Placeholder for the messaging layer: an incoming `<receipt>` stanza (acknowledged).
-    Receipt(Box<Node>),
+    /// A message arrived (or one our other device sent was copied to us). It was decrypted, stored in
+    /// history and acknowledged before this event; a redelivered duplicate is not reported again.
+    Message(Box<MessageEvent>),
+    /// A receipt for messages we sent (delivered, read, played, …). Status changes it implies were
+    /// stored before this event.
+    Receipt(ReceiptEvent),
+    /// A message could not be decrypted. A retry receipt asking the sender to resend was sent (unless
+    /// the retries are used up); the resend, if it comes, arrives as an ordinary [`Event::Message`].
+    UndecryptableMessage {
+        /// Who sent what, as far as the stanza tells.
+        info: MessageInfo,
+        /// Why it failed.
+        error: String,
+        /// The retry receipt's count, or `None` when no more retries are asked for.
+        retry_count: Option<u32>,
+    },
+    /// A vote in a poll we know the secret of (stored before this event). `selected` holds the option
+    /// names, in poll order; empty means the voter withdrew.
+    PollVote {
+        /// The chat of the poll.
+        chat: Jid,
+        /// The poll's message id.
+        poll_id: String,
+        /// Who voted (account JID).
+        voter: Jid,
+        /// The chosen options.
+        selected: Vec<String>,
+    },
     /// A group changed (`w:gp2`): created with us in it, members, subject, description, settings. The
     /// group cache in the store was updated before the notification was acknowledged.
     GroupUpdate(Box<crate::stanza::GroupNotification>),
@@ -96,6 +118,72 @@ pub enum Event {
         /// How many.
         missed: u64,
     },
+}
+
+/// Who sent a message, where, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageInfo {
+    /// The message id.
+    pub id: String,
+    /// The chat: the other user (no device) for a 1:1 chat, the group for a group message. A copy our
+    /// other device sent to someone is filed under that someone.
+    pub chat: Jid,
+    /// The device that sent it.
+    pub sender: Jid,
+    /// Whether our own account sent it (from another of our devices).
+    pub from_me: bool,
+    /// The server's time of the message, unix seconds.
+    pub timestamp: u64,
+    /// The sender's push name (`notify`), when the stanza carried one.
+    pub push_name: Option<String>,
+    /// Whether the chat is a group.
+    pub is_group: bool,
+    /// Whether it was queued while we were offline.
+    pub offline: bool,
+}
+
+/// A received message.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MessageEvent {
+    /// Who, where, when.
+    pub info: MessageInfo,
+    /// The content, unwrapped from a device-sent copy. `None` only if the plaintext did not parse.
+    pub message: Option<wasndr_proto::e2e::Message>,
+    /// The plaintext protobuf as it arrived (unpadded): message types this crate does not model are
+    /// never lost.
+    pub raw: bytes::Bytes,
+}
+
+/// What a receipt reports.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReceiptKind {
+    /// Delivered to a device of the recipient (no `type`, or `inactive`).
+    Delivered,
+    /// Read (`read`).
+    Read,
+    /// Played (`played`).
+    Played,
+    /// Any other type (`read-self`, `sender`, `server-error`, …), as on the wire.
+    Other(String),
+}
+
+/// A receipt about messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiptEvent {
+    /// The chat the messages belong to.
+    pub chat: Jid,
+    /// The device that sent the receipt.
+    pub sender: Jid,
+    /// The message ids it covers.
+    pub ids: Vec<String>,
+    /// What it reports.
+    pub kind: ReceiptKind,
+    /// The receipt's time (unix seconds), when it carried one.
+    pub timestamp: Option<u64>,
 }
 
 /// Why a connection ended.
@@ -157,8 +245,8 @@ pub enum LogoutReason {
 /// down rather than the client buffering without bound. If the buffer is still full after that, the
 /// event is dropped, the drop is counted, and the next [`Events::recv`] returns [`Event::Lagged`] with
 /// the number missed before anything else. No stanza is acknowledged to the server because an event
-/// was delivered: anything that needs keeping (messages, once the messaging layer lands) is persisted in
-/// the store before its ack, so a lagging application can always re-read it from there.
+/// was delivered: anything that needs keeping (messages, their status changes, poll votes) is persisted
+/// in the store before its ack, so a lagging application can always re-read it from there.
 ///
 /// If [`Events`] is dropped, events are discarded at once and the driver never waits.
 #[derive(Debug)]
@@ -251,6 +339,8 @@ pub(crate) fn event_name(event: &Event) -> &'static str {
         Event::ClientOutdated => "client_outdated",
         Event::Message(_) => "message",
         Event::Receipt(_) => "receipt",
+        Event::UndecryptableMessage { .. } => "undecryptable_message",
+        Event::PollVote { .. } => "poll_vote",
         Event::GroupUpdate(_) => "group_update",
         Event::Lagged { .. } => "lagged",
     }

@@ -23,6 +23,23 @@
 //!    anything else, a dead keepalive or a dropped socket reconnects with capped exponential backoff and
 //!    jitter ([`ReconnectPolicy`]).
 //!
+//! Messaging (messaging guide B–E), once `Connected`:
+//! - [`Client::send_message`] (and [`Client::send_text`], [`Client::send_reply`], [`Client::send_poll`],
+//!   [`Client::send_poll_vote`], [`Client::send_reaction`]) encrypts for every device of a user — our
+//!   own other devices get a device-sent copy — or of a group with sender keys, stores the advanced
+//!   ratchets and the message (status `pending`) before writing the stanza, and returns a
+//!   [`SentMessage`] on the server's ack (status `sent`). Device lists are cached in the store and
+//!   dropped when a `devices` notification says they changed; bundles are fetched in one request for
+//!   the devices without a session; which group devices hold our sender key is remembered so they get
+//!   no distribution message again.
+//! - An incoming `<message>` is decrypted, its ratchet, history row, poll secret and poll vote are
+//!   applied in one [`Changes`](crate::store::Changes) batch, then the delivery receipt (or the retry
+//!   receipt and ack) goes out, then [`Event::Message`] (or [`Event::UndecryptableMessage`],
+//!   [`Event::PollVote`]) is emitted. A retry receipt for one of ours is answered by re-encrypting the
+//!   kept plaintext, on a fresh session when the receipt carries keys.
+//! - Receipts move stored statuses (`delivered`, `read`, `played`) before [`Event::Receipt`];
+//!   [`Client::mark_read`] sends read receipts; [`Client::poll_results`] tallies stored votes.
+//!
 //! Storage: everything the client keeps lives in the [`Store`] it is built with, one store per device.
 //! The first `connect` of an empty store creates the [`Device`] (keys, registration id, signed prekey)
 //! and stores it before anything about it is sent; pairing is stored before the phone is answered.
@@ -35,18 +52,26 @@ mod backoff;
 mod config;
 mod contacts;
 mod device;
+mod devices;
 mod driver;
 mod event;
 mod groups;
+mod history;
 mod iq;
 mod link_code;
 #[cfg(feature = "media-http")]
 mod media;
 #[cfg(feature = "media-http")]
 mod media_http;
+mod messaging;
 mod pairing;
+mod polls;
 #[cfg(feature = "qr")]
 mod qr_render;
+mod receipts;
+mod receive;
+mod retry;
+mod send;
 mod socket;
 mod stanzas;
 
@@ -60,11 +85,14 @@ pub use config::{
     ClientConfig, KeepaliveConfig, QrTimings, ReconnectPolicy, WHATSAPP_WEB_ORIGIN, WHATSAPP_WEB_URL,
 };
 pub use contacts::NumberStatus;
-pub use event::{DisconnectReason, Event, Events, LogoutReason};
+pub use event::{
+    DisconnectReason, Event, Events, LogoutReason, MessageEvent, MessageInfo, ReceiptEvent, ReceiptKind,
+};
 #[cfg(feature = "media-http")]
 pub use media::OutgoingMedia;
 #[cfg(feature = "qr")]
 pub use qr_render::{qr_png, qr_terminal};
+pub use send::SentMessage;
 
 use crate::binary::{self, Node};
 use crate::error::{Error, Result};
@@ -132,6 +160,8 @@ struct Shared {
     /// the logout the application asked for.
     logout_requested: AtomicBool,
     events: EventSender,
+    /// Signal-state lock, retry counters and our cached device, for sending and receiving.
+    messaging: messaging::MessagingState,
     ids: RequestIds,
     pending: PendingRequests,
     state: watch::Sender<ConnectionState>,
@@ -321,6 +351,7 @@ impl ClientBuilder {
             active_request: Mutex::new(None),
             logout_requested: AtomicBool::new(false),
             events,
+            messaging: messaging::MessagingState::default(),
             pending: PendingRequests::default(),
             state: watch::Sender::new(ConnectionState::Disconnected),
             control: Mutex::new(None),

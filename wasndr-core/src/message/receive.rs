@@ -199,6 +199,9 @@ pub fn receive<R: CryptoRng + ?Sized>(
         match content {
             Ok((content, raw)) => {
                 decrypted_any = true;
+                // Fields this crate's schema lacks are dropped by decoding: a plaintext longer than
+                // its re-encoding carried some, and is kept (raw) rather than dropped as empty.
+                let unmodelled = content.encoded_len() < raw.len();
                 let content = open(content, message, from_me, &mut received.chat);
                 let content = take_sender_key(content, &address, &mut sender_keys, records);
                 if let Some(secret) = content
@@ -213,7 +216,7 @@ pub fn receive<R: CryptoRng + ?Sized>(
                         secret,
                     });
                 }
-                if has_content(&content) {
+                if has_content(&content) || unmodelled {
                     received.messages.push(DecryptedMessage {
                         message: content,
                         raw,

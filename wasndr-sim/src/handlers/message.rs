@@ -35,10 +35,26 @@ pub(crate) fn route(shared: &Shared, sender: &DeviceId, node: &Node, ack_to: Opt
     }
 }
 
-/// The per-device `enc` children of `<participants>`, resolved to simulator devices.
+/// The per-device `enc` children of `<participants>`, resolved to simulator devices. A stanza without
+/// `<participants>` is a resend to one device (the answer to a retry receipt): its direct `enc`s go to
+/// the `participant` in a group, else to the `to` device.
 fn addressed_encs(net: &Network, node: &Node) -> Vec<(DeviceId, Vec<Node>)> {
     let mut out = Vec::new();
     let Some(participants) = node.child("participants") else {
+        let target = node
+            .attr_jid("participant")
+            .or_else(|| node.attr_jid("to"))
+            .map(|jid| jid.to_owned());
+        if let Some(target) = target.filter(|jid| !jid.is_group())
+            && let Some(phone) = net.account_of(&target)
+        {
+            let encs: Vec<Node> = node
+                .children_with_tag("enc")
+                .filter(|enc| enc.attr_str("type") != Some("skmsg"))
+                .cloned()
+                .collect();
+            out.push(((phone.to_owned(), target.device()), encs));
+        }
         return out;
     };
     for to in participants.children_with_tag("to") {
@@ -89,8 +105,11 @@ fn route_direct(net: &mut Network, sender: &DeviceId, node: &Node, to: &Jid, t: 
             .attr("t", t.to_string());
         out = copied_attrs(node, out);
         if device.0 == sender.0 {
-            // A copy for the sender's own other device names the chat.
-            out.set_attr("recipient", to.to_non_ad());
+            // A copy for the sender's own other device names the chat (a resend names it itself).
+            let chat = node
+                .attr_jid("recipient")
+                .map_or_else(|| to.to_non_ad(), |jid| jid.to_owned());
+            out.set_attr("recipient", chat);
         }
         if let Some(name) = &notify {
             out.set_attr("notify", name.clone());

@@ -1,0 +1,142 @@
+//! What sending and receiving share: the lock that serialises Signal state changes, our own device as
+//! the pipelines need it, retry counters, and loading the records a step reads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{Shared, lock};
+use crate::error::{Error, Result};
+use crate::jid::Jid;
+use crate::message::{OwnDevice, RecordKeys, Records, protocol_address};
+use crate::signal::{ProtocolAddress, SenderKeyName};
+use crate::store::{Device, Store};
+
+/// Retry counters kept per message id; past this many entries the oldest knowledge is dropped (a
+/// counter only stops us from asking forever, so forgetting one costs at most a few extra receipts).
+const MAX_RETRY_COUNTERS: usize = 4096;
+
+/// Messaging state of one client.
+#[derive(Debug, Default)]
+pub(super) struct MessagingState {
+    /// Held from loading records to applying the changes of one send, receive or retry: two steps
+    /// must never advance the same ratchet from the same stored record.
+    pub(super) crypto: tokio::sync::Mutex<()>,
+    /// Retry receipts we sent, per incoming message id.
+    retries: Mutex<HashMap<String, u32>>,
+    /// Our paired device, loaded once (the store is read again when our JID changes).
+    device: Mutex<Option<Arc<Device>>>,
+}
+
+impl MessagingState {
+    pub(super) fn retries_sent(&self, id: &str) -> u32 {
+        lock(&self.retries).get(id).copied().unwrap_or(0)
+    }
+
+    pub(super) fn note_retry(&self, id: &str, count: u32) {
+        let mut retries = lock(&self.retries);
+        if retries.len() >= MAX_RETRY_COUNTERS {
+            retries.clear();
+        }
+        retries.insert(id.to_owned(), count);
+    }
+
+    pub(super) fn forget_retries(&self, id: &str) {
+        lock(&self.retries).remove(id);
+    }
+}
+
+/// Our paired device. [`Error::NotConnected`] before pairing or after a logout.
+pub(super) async fn own_device(shared: &Shared) -> Result<Arc<Device>> {
+    let jid = lock(&shared.jid).clone().ok_or(Error::NotConnected)?;
+    if let Some(device) = lock(&shared.messaging.device).as_ref()
+        && device.jid.as_ref() == Some(&jid)
+    {
+        return Ok(device.clone());
+    }
+    let device = shared
+        .store
+        .load_device()
+        .await?
+        .filter(|device| device.jid.as_ref() == Some(&jid))
+        .ok_or(Error::NotConnected)?;
+    let device = Arc::new(device);
+    *lock(&shared.messaging.device) = Some(device.clone());
+    Ok(device)
+}
+
+/// The pipelines' view of our device (which must be paired).
+pub(super) fn own_view(device: &Device) -> Result<OwnDevice<'_>> {
+    Ok(OwnDevice {
+        identity: &device.identity,
+        registration_id: device.registration_id,
+        pn: device.jid.as_ref().ok_or(Error::NotConnected)?,
+        lid: device.lid.as_ref(),
+        device_identity: device.account.as_deref().unwrap_or_default(),
+    })
+}
+
+/// Loads the records named by `keys`.
+pub(super) async fn load_records(store: &dyn Store, keys: &RecordKeys) -> Result<Records> {
+    let mut records = Records::default();
+    load_sessions(store, &keys.sessions, &mut records).await?;
+    for id in &keys.prekeys {
+        if let Some(prekey) = store.load_prekey(*id).await? {
+            records.prekeys.insert(*id, prekey);
+        }
+    }
+    for id in &keys.signed_prekeys {
+        if let Some(signed) = store.load_signed_prekey(*id).await? {
+            records.signed_prekeys.insert(*id, signed);
+        }
+    }
+    load_sender_keys(store, &keys.sender_keys, &mut records).await?;
+    Ok(records)
+}
+
+/// Adds the sessions and trusted identities of `addresses` to `records`.
+pub(super) async fn load_sessions(
+    store: &dyn Store,
+    addresses: &[ProtocolAddress],
+    records: &mut Records,
+) -> Result<()> {
+    for address in addresses {
+        if let Some(session) = store.load_session(address).await? {
+            records.sessions.insert(address.clone(), session);
+        }
+        if let Some(identity) = store.remote_identity(address).await? {
+            records.identities.insert(address.clone(), identity);
+        }
+    }
+    Ok(())
+}
+
+/// Adds the sender keys `names` to `records`.
+pub(super) async fn load_sender_keys(
+    store: &dyn Store,
+    names: &[SenderKeyName],
+    records: &mut Records,
+) -> Result<()> {
+    for name in names {
+        if let Some(record) = store.load_sender_key(name).await? {
+            records.sender_keys.insert(name.clone(), record);
+        }
+    }
+    Ok(())
+}
+
+/// The records a send to `devices` reads: their sessions and identities, and our sender key in
+/// `group` under `sender_key_device`.
+pub(super) async fn records_for_send(
+    store: &dyn Store,
+    devices: &[Jid],
+    group: Option<(&Jid, &Jid)>,
+) -> Result<Records> {
+    let mut records = Records::default();
+    let addresses: Vec<ProtocolAddress> = devices.iter().map(protocol_address).collect();
+    load_sessions(store, &addresses, &mut records).await?;
+    if let Some((group, sender)) = group {
+        let name = SenderKeyName::new(group.to_string(), protocol_address(sender));
+        load_sender_keys(store, &[name], &mut records).await?;
+    }
+    Ok(records)
+}
