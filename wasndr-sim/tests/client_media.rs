@@ -1,16 +1,20 @@
 //! Media through wasndr-core's Client against the simulator's media host: one client uploads an image,
 //! a video, an audio file and a document; another client (another account) downloads each from what
 //! the message would carry and gets the same bytes back. A body that is not what the message
-//! describes is refused by the hash and MAC checks.
+//! describes is refused by the hash and MAC checks. Then media messages of each type are sent with
+//! `send_media`: the receiving client downloads and decrypts each from its `Event::Message`, and the
+//! receiving account's virtual phone decrypts the same files.
 
 #![allow(clippy::unwrap_used)]
 
 mod wasndr_client;
 
-use wasndr_client::{memory_store, pair_by_qr};
+use wasndr_client::{WAIT, memory_store, next_event, pair_by_qr};
 use wasndr_core::Error;
+use wasndr_core::client::{Event, MessageEvent, OutgoingMedia};
+use wasndr_core::jid::Jid;
 use wasndr_core::media::{MediaProblem, MediaType};
-use wasndr_core::message::{MediaDetails, attachment, media_message};
+use wasndr_core::message::{MediaDetails, attachment, media_message, plain_text};
 use wasndr_core::store::MediaInfo;
 
 const SENDER: &str = "15550009001";
@@ -105,6 +109,124 @@ async fn uploaded_media_downloads_byte_identical_on_another_client() {
         Err(Error::InvalidArgument(_))
     ));
 
+    sender.disconnect().await;
+    receiver.disconnect().await;
+}
+
+const MEDIA_SENDER: &str = "15550009101";
+const MEDIA_RECEIVER: &str = "15550009102";
+
+#[tokio::test]
+async fn media_messages_of_each_type_arrive_and_decrypt_byte_identical() {
+    let sim = wasndr_client::simulator().await;
+    sim.create_phone(MEDIA_SENDER).await.unwrap();
+    sim.create_phone(MEDIA_RECEIVER).await.unwrap();
+    let (sender, _sender_events, _) = pair_by_qr(&sim, MEDIA_SENDER, memory_store()).await;
+    let (receiver, mut receiver_events, _) = pair_by_qr(&sim, MEDIA_RECEIVER, memory_store()).await;
+
+    // (kind, MIME, caption, file name, bytes); audio messages carry no caption.
+    let files = [
+        (
+            MediaType::Image,
+            "image/jpeg",
+            Some("the view"),
+            None,
+            sample(40_000, 5),
+        ),
+        (
+            MediaType::Video,
+            "video/mp4",
+            Some("the walk"),
+            None,
+            sample(120_003, 6),
+        ),
+        (
+            MediaType::Audio,
+            "audio/ogg; codecs=opus",
+            None,
+            None,
+            sample(9_999, 7),
+        ),
+        (
+            MediaType::Document,
+            "application/pdf",
+            Some("the contract"),
+            Some("contract.pdf"),
+            sample(32, 8),
+        ),
+    ];
+    for (kind, mime, caption, file_name, data) in &files {
+        let sent = sender
+            .send_media(
+                &Jid::pn(MEDIA_RECEIVER),
+                OutgoingMedia {
+                    data: data.clone(),
+                    kind: *kind,
+                    mime: (*mime).to_owned(),
+                    caption: caption.map(str::to_owned),
+                    file_name: file_name.map(str::to_owned),
+                },
+            )
+            .await
+            .unwrap();
+        let event: MessageEvent = tokio::time::timeout(WAIT, async {
+            loop {
+                if let Event::Message(message) = next_event(&mut receiver_events).await
+                    && message.info.id == sent.id
+                {
+                    return *message;
+                }
+            }
+        })
+        .await
+        .expect("the media message reaches the other client");
+        let message = event.message.expect("the message parses");
+        let found = attachment(&message).expect("it carries a file");
+        assert_eq!(found.media_type, *kind);
+        assert_eq!(found.mimetype, Some(*mime));
+        assert_eq!(found.file_name, *file_name);
+        assert_eq!(plain_text(&message).filter(|t| !t.is_empty()), *caption);
+        let downloaded = receiver.download_media(&found.to_media_info()).await.unwrap();
+        assert_eq!(
+            &downloaded, data,
+            "{kind} decrypts byte-identical on the receiving client"
+        );
+    }
+
+    // The receiving account's phone decrypted the same four files.
+    let received = sim
+        .wait_for_messages(MEDIA_RECEIVER, files.len(), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(received.len(), files.len());
+    for (message, (kind, mime, caption, file_name, data)) in received.iter().zip(&files) {
+        let media = message.media.as_ref().expect("the phone recorded the file");
+        assert_eq!(media.error, None);
+        assert_eq!(media.kind, kind.name());
+        assert_eq!(media.mimetype.as_deref(), Some(*mime));
+        assert_eq!(media.caption.as_deref(), *caption);
+        assert_eq!(media.file_name.as_deref(), *file_name);
+        assert_eq!(&media.data, data, "{kind} decrypts byte-identical on the phone");
+        assert_eq!(media.size, data.len());
+        assert_eq!(message.from, Jid::pn(MEDIA_SENDER).to_string());
+    }
+
+    // A media type that is no message is refused before anything is uploaded.
+    assert!(matches!(
+        sender
+            .send_media(
+                &Jid::pn(MEDIA_RECEIVER),
+                OutgoingMedia {
+                    data: vec![1],
+                    kind: MediaType::History,
+                    mime: "application/octet-stream".into(),
+                    caption: None,
+                    file_name: None,
+                },
+            )
+            .await,
+        Err(Error::InvalidArgument(_))
+    ));
     sender.disconnect().await;
     receiver.disconnect().await;
 }

@@ -15,10 +15,11 @@ use tokio::time::Instant;
 
 use super::groups::unix_now;
 use super::media_http;
-use super::{Client, Shared};
+use super::{Client, SentMessage, Shared};
 use crate::error::{Error, Result};
+use crate::jid::Jid;
 use crate::media::{self, MEDIA_KEY_LEN, MEDIA_MAC_LEN, MediaType};
-use crate::message::UploadedMedia;
+use crate::message::{MediaDetails, UploadedMedia, media_message};
 use crate::stanza::{self, MediaConn};
 use crate::store::MediaInfo;
 
@@ -272,6 +273,42 @@ impl Client {
         }
         Err(last.unwrap_or_else(|| status_error(0, "download")))
     }
+}
+
+impl Client {
+    /// Uploads `media.data` (see [`Client::upload_media`]) and sends it to `to` (a user or a group) as
+    /// an image, video, audio, voice note, document or sticker message with its MIME type, caption and
+    /// file name (see [`Client::send_message`] for delivery and storage).
+    pub async fn send_media(&self, to: &Jid, media: OutgoingMedia) -> Result<SentMessage> {
+        // Checked before the upload, so a type that is no message costs no transfer.
+        if !is_message_type(media.kind) {
+            return Err(Error::InvalidArgument("that media type is not a message"));
+        }
+        let uploaded = self.upload_media(&media.data, media.kind).await?;
+        let details = MediaDetails {
+            mimetype: media.mime,
+            caption: media.caption,
+            file_name: media.file_name,
+            ..MediaDetails::default()
+        };
+        let message = media_message(media.kind, &details, &uploaded)?;
+        self.send_message(to, message).await
+    }
+}
+
+/// The media types [`media_message`] makes a message of.
+fn is_message_type(kind: MediaType) -> bool {
+    matches!(
+        kind,
+        MediaType::Image
+            | MediaType::Video
+            | MediaType::Gif
+            | MediaType::Ptv
+            | MediaType::Audio
+            | MediaType::Ptt
+            | MediaType::Document
+            | MediaType::Sticker
+    )
 }
 
 #[cfg(test)]
