@@ -15,7 +15,7 @@ use wasndr_core::client::{Event, MessageEvent, OutgoingMedia};
 use wasndr_core::jid::Jid;
 use wasndr_core::media::{MediaProblem, MediaType};
 use wasndr_core::message::{MediaDetails, attachment, media_message, plain_text};
-use wasndr_core::store::MediaInfo;
+use wasndr_core::store::{AttachmentQuery, MediaInfo, Order};
 
 const SENDER: &str = "15550009001";
 const RECEIVER: &str = "15550009002";
@@ -121,8 +121,10 @@ async fn media_messages_of_each_type_arrive_and_decrypt_byte_identical() {
     let sim = wasndr_client::simulator().await;
     sim.create_phone(MEDIA_SENDER).await.unwrap();
     sim.create_phone(MEDIA_RECEIVER).await.unwrap();
-    let (sender, _sender_events, _) = pair_by_qr(&sim, MEDIA_SENDER, memory_store()).await;
-    let (receiver, mut receiver_events, _) = pair_by_qr(&sim, MEDIA_RECEIVER, memory_store()).await;
+    let sender_store = memory_store();
+    let receiver_store = memory_store();
+    let (sender, _sender_events, _) = pair_by_qr(&sim, MEDIA_SENDER, sender_store.clone()).await;
+    let (receiver, mut receiver_events, _) = pair_by_qr(&sim, MEDIA_RECEIVER, receiver_store.clone()).await;
 
     // (kind, MIME, caption, file name, bytes); audio messages carry no caption.
     let files = [
@@ -191,6 +193,28 @@ async fn media_messages_of_each_type_arrive_and_decrypt_byte_identical() {
             &downloaded, data,
             "{kind} decrypts byte-identical on the receiving client"
         );
+    }
+
+    // Both histories list the four attachments, and each downloads from its stored row: the
+    // receiver's attachments list and the sender's own copies.
+    for (store, chat) in [
+        (&receiver_store, Jid::pn(MEDIA_SENDER)),
+        (&sender_store, Jid::pn(MEDIA_RECEIVER)),
+    ] {
+        let page = store
+            .attachments(&AttachmentQuery {
+                chat: Some(chat),
+                order: Order::OldestFirst,
+                ..AttachmentQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.total, files.len() as u64);
+        for (row, (kind, _, _, _, data)) in page.items.iter().zip(&files) {
+            let media = row.media.as_ref().expect("an attachment row has media");
+            assert_eq!(media.media_type, kind.name());
+            assert_eq!(&receiver.download_media(media).await.unwrap(), data);
+        }
     }
 
     // The receiving account's phone decrypted the same four files.
