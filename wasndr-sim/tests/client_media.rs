@@ -3,7 +3,7 @@
 //! the message would carry and gets the same bytes back. A body that is not what the message
 //! describes is refused by the hash and MAC checks. Then media messages of each type are sent with
 //! `send_media`: the receiving client downloads and decrypts each from its `Event::Message`, and the
-//! receiving account's virtual phone decrypts the same files.
+//! receiving account's virtual phone decrypts the same files; in a group (sender keys) likewise.
 
 #![allow(clippy::unwrap_used)]
 
@@ -115,6 +115,7 @@ async fn uploaded_media_downloads_byte_identical_on_another_client() {
 
 const MEDIA_SENDER: &str = "15550009101";
 const MEDIA_RECEIVER: &str = "15550009102";
+const MEDIA_MEMBER: &str = "15550009103";
 
 #[tokio::test]
 async fn media_messages_of_each_type_arrive_and_decrypt_byte_identical() {
@@ -234,6 +235,51 @@ async fn media_messages_of_each_type_arrive_and_decrypt_byte_identical() {
         assert_eq!(media.size, data.len());
         assert_eq!(message.from, Jid::pn(MEDIA_SENDER).to_string());
     }
+
+    // In a group (sender keys) the same: the other client and a member's phone decrypt the file.
+    sim.create_phone(MEDIA_MEMBER).await.unwrap();
+    let group = sender
+        .create_group("Album", &[Jid::pn(MEDIA_RECEIVER), Jid::pn(MEDIA_MEMBER)])
+        .await
+        .unwrap()
+        .jid;
+    let photo = sample(25_000, 9);
+    let sent = sender
+        .send_media(
+            &group,
+            OutgoingMedia {
+                data: photo.clone(),
+                kind: MediaType::Image,
+                mime: "image/jpeg".into(),
+                caption: Some("group photo".into()),
+                file_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    let event: MessageEvent = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Event::Message(message) = next_event(&mut receiver_events).await
+                && message.info.id == sent.id
+            {
+                return *message;
+            }
+        }
+    })
+    .await
+    .expect("the group media message reaches the other client");
+    assert_eq!(event.info.chat, group);
+    let info = attachment(event.message.as_ref().unwrap())
+        .unwrap()
+        .to_media_info();
+    assert_eq!(receiver.download_media(&info).await.unwrap(), photo);
+    let on_phone = sim.wait_for_messages(MEDIA_MEMBER, 1, WAIT).await.unwrap();
+    assert_eq!(on_phone[0].chat, group.to_string());
+    let media = on_phone[0].media.as_ref().unwrap();
+    assert_eq!(
+        (media.caption.as_deref(), &media.data),
+        (Some("group photo"), &photo)
+    );
 
     // A media type that is no message is refused before anything is uploaded.
     assert!(matches!(
