@@ -33,6 +33,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// The media host alone, as the HTTPS listener serves it.
+pub(crate) fn media_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/mms/{kind}/{token}", post(crate::media::upload))
+        .route("/v/media/{file}", get(crate::media::download))
+        .with_state(shared)
+}
+
 async fn websocket(ws: WebSocketUpgrade, State(shared): State<AppState>) -> Response {
     let read_buffer = shared.config.ws_read_buffer;
     ws.read_buffer_size(read_buffer)

@@ -149,6 +149,15 @@ fn download_limit(file_length: Option<u64>) -> u64 {
     })
 }
 
+/// Notes a failed attempt unless an earlier host's HTTP answer already says more (a 404 from one host
+/// explains a failure better than another host being unreachable).
+fn keep_most_telling(last: &mut Option<Error>, error: Error) {
+    let answered = matches!(last, Some(Error::MediaHttp { status: Some(_), .. }));
+    if !answered {
+        *last = Some(error);
+    }
+}
+
 fn status_error(status: u16, what: &str) -> Error {
     Error::MediaHttp {
         status: Some(status),
@@ -221,7 +230,7 @@ impl Client {
                     }
                     last = Some(status_error(answer.status, "upload"));
                 }
-                Err(error) => last = Some(error),
+                Err(error) => keep_most_telling(&mut last, error),
             }
         }
         Err(last.unwrap_or_else(|| status_error(0, "upload")))
@@ -268,7 +277,7 @@ impl Client {
                     );
                 }
                 Ok(answer) => last = Some(status_error(answer.status, "download")),
-                Err(error) => last = Some(error),
+                Err(error) => keep_most_telling(&mut last, error),
             }
         }
         Err(last.unwrap_or_else(|| status_error(0, "download")))
