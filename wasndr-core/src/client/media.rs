@@ -182,33 +182,28 @@ impl Client {
         rng.fill_bytes(&mut media_key);
         let media_key_timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
         let encrypted = media::encrypt(&media_key, kind, data);
+        let hashes = encrypted.hashes;
+        let body = hyper::body::Bytes::from(encrypted.body);
         let shared = self.shared();
         let conn = shared.media.get(shared).await?;
         let mut last = None;
         for host in &conn.hosts {
-            if host
-                .max_content_length
-                .is_some_and(|max| encrypted.body.len() as u64 > max)
-            {
+            if host.max_content_length.is_some_and(|max| body.len() as u64 > max) {
                 last = Some(Error::MediaHttp {
                     status: None,
                     message: format!("the file is larger than {} allows", host.hostname),
                 });
                 continue;
             }
-            let Some(url) = media::upload_url(
-                &host.hostname,
-                kind,
-                &encrypted.hashes.file_enc_sha256,
-                &conn.auth,
-            ) else {
+            let Some(url) = media::upload_url(&host.hostname, kind, &hashes.file_enc_sha256, &conn.auth)
+            else {
                 return Err(Error::InvalidArgument("that media type cannot be uploaded"));
             };
             let url = with_scheme(url, self.media_secure());
             let answer = media_http::request(
                 Method::POST,
                 &url,
-                Some(encrypted.body.clone()),
+                Some(body.clone()),
                 UPLOAD_ANSWER_LIMIT,
                 TRANSFER_TIMEOUT,
             )
@@ -218,7 +213,7 @@ impl Client {
                     let (url, direct_path) = parse_upload_answer(&answer.body)?;
                     return Ok(UploadedMedia {
                         media_key,
-                        hashes: encrypted.hashes,
+                        hashes,
                         direct_path,
                         url,
                         media_key_timestamp,

@@ -30,12 +30,12 @@ fn failed(message: impl Into<String>) -> Error {
     }
 }
 
-/// Sends `method url` with `body` (POST) and reads at most `limit` bytes of the answer, all within
-/// `timeout`.
+/// Sends `method url` with `body` (POST; shared, so retrying another host copies nothing) and reads at
+/// most `limit` bytes of the answer, all within `timeout`.
 pub(super) async fn request(
     method: Method,
     url: &str,
-    body: Option<Vec<u8>>,
+    body: Option<Bytes>,
     limit: u64,
     timeout: Duration,
 ) -> Result<Response> {
@@ -44,7 +44,7 @@ pub(super) async fn request(
         .map_err(|_| failed(format!("no answer within {timeout:?}")))?
 }
 
-async fn exchange_url(method: Method, url: &str, body: Option<Vec<u8>>, limit: u64) -> Result<Response> {
+async fn exchange_url(method: Method, url: &str, body: Option<Bytes>, limit: u64) -> Result<Response> {
     let uri: Uri = url.parse().map_err(|_| failed("invalid media URL"))?;
     let secure = match uri.scheme_str() {
         Some("https") => true,
@@ -70,7 +70,7 @@ async fn exchange_url(method: Method, url: &str, body: Option<Vec<u8>>, limit: u
         .header(REFERER, format!("{WHATSAPP_WEB_ORIGIN}/"))
         .header(CONTENT_TYPE, "application/octet-stream")
         .header(CONTENT_LENGTH, body.len())
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(body))
         .map_err(|error| failed(format!("bad request: {error}")))?;
     let tcp = TcpStream::connect((host.as_str(), port))
         .await
