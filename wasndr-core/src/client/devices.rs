@@ -120,10 +120,3 @@ pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo
     }
     Ok(info)
 }
-
-/// Drops the cached metadata of `group` (a notification said it changed).
-pub(super) async fn forget_group(shared: &Shared, group: &Jid) {
-    if let Err(error) = shared.store.delete_group(group).await {
-        tracing::warn!(%error, "dropping cached group metadata failed");
-    }
-}

@@ -1015,8 +1015,10 @@ impl Connection {
                 Err(error) => {
                     tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped");
                     // Members may have changed: the next send to the group asks for its metadata again.
-                    if let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned()) {
-                        devices::forget_group(&self.shared, &group).await;
+                    if let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned())
+                        && let Err(error) = self.shared.store.delete_group(&group).await
+                    {
+                        tracing::warn!(%error, "dropping cached group metadata failed");
                     }
                 }
             }
