@@ -14,6 +14,10 @@ use serde_json::json;
 use crate::phone::ReceivedMedia;
 use crate::shared::Shared;
 
+/// The largest upload accepted, bytes (WhatsApp's hosts announce 100 MiB as `maxContentLengthBytes`).
+/// axum's 2 MB default body limit would otherwise refuse ordinary videos and documents.
+pub(crate) const MAX_UPLOAD: usize = 100 * 1024 * 1024;
+
 /// Stores the body under a fresh name and answers `{url, direct_path}`.
 pub(crate) async fn upload(
     State(shared): State<Arc<Shared>>,

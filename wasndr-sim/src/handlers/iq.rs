@@ -117,8 +117,12 @@ fn media_conn(shared: &Shared, node: &Node) -> IqAnswer {
             .attr("auth_ttl", "21600")
             .attr("max_buckets", "12")
             .children([
-                Node::new("host").attr("hostname", plain),
-                Node::new("host").attr("hostname", tls),
+                Node::new("host")
+                    .attr("hostname", plain)
+                    .attr("maxContentLengthBytes", crate::media::MAX_UPLOAD.to_string()),
+                Node::new("host")
+                    .attr("hostname", tls)
+                    .attr("maxContentLengthBytes", crate::media::MAX_UPLOAD.to_string()),
             ]),
     ])
 }
