@@ -71,6 +71,15 @@ async fn uploaded_media_downloads_byte_identical_on_another_client() {
         ..infos[0].clone()
     };
     assert_eq!(receiver.download_media(&by_url).await.unwrap(), files[0].2);
+    // The URL comes from the sender: one that is not on a media host is never fetched.
+    let elsewhere = MediaInfo {
+        url: Some("http://127.0.0.1:9/latest/meta-data".to_owned()),
+        ..by_url.clone()
+    };
+    assert!(matches!(
+        receiver.download_media(&elsewhere).await,
+        Err(Error::InvalidArgument(_))
+    ));
 
     // A message whose hashes do not match the stored body is refused before decryption.
     let mut wrong_body = infos[1].clone();

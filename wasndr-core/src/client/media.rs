@@ -109,6 +109,34 @@ fn parse_upload_answer(body: &[u8]) -> Result<(String, String)> {
     Ok((url, direct_path))
 }
 
+/// Whether a message's `url` may be fetched: it comes from the sender, so only a media host is
+/// accepted (one the `media_conn` grant names, or under `whatsapp.net`), over https unless the chat
+/// socket is plain. Anything else could point the download at a private address of the machine the
+/// client runs on.
+fn media_host_url(url: &str, conn: &MediaConn, secure: bool) -> bool {
+    let (scheme, rest) = match url.split_once("://") {
+        Some(parts) => parts,
+        None => return false,
+    };
+    if scheme != "https" && (secure || scheme != "http") {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host)
+        .to_ascii_lowercase();
+    conn.hosts
+        .iter()
+        .any(|known| known.hostname.eq_ignore_ascii_case(authority))
+        || host == "whatsapp.net"
+        || host.ends_with(".whatsapp.net")
+}
+
 /// What a download needs from a message's media fields.
 struct Wanted<'a> {
     media_type: MediaType,
@@ -238,10 +266,10 @@ impl Client {
     pub async fn download_media(&self, info: &MediaInfo) -> Result<Vec<u8>> {
         let wanted = wanted(info)?;
         let limit = download_limit(info.file_length);
+        let shared = self.shared();
+        let conn = shared.media.get(shared).await?;
         let mut urls = Vec::new();
         if let Some(direct_path) = info.direct_path.as_deref() {
-            let shared = self.shared();
-            let conn = shared.media.get(shared).await?;
             for host in &conn.hosts {
                 if let Some(url) = media::download_url(
                     &host.hostname,
@@ -254,7 +282,13 @@ impl Client {
             }
         }
         if let Some(url) = info.url.as_deref().filter(|url| !url.is_empty()) {
-            urls.push(url.to_owned());
+            if media_host_url(url, &conn, self.media_secure()) {
+                urls.push(url.to_owned());
+            } else if urls.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "the media URL is not on a WhatsApp media host",
+                ));
+            }
         }
         if urls.is_empty() {
             return Err(Error::InvalidArgument("the media has no direct path or URL"));
@@ -323,6 +357,58 @@ mod tests {
     fn plain_sockets_use_plain_media_urls() {
         assert_eq!(with_scheme("https://h/mms/x".into(), false), "http://h/mms/x");
         assert_eq!(with_scheme("https://h/mms/x".into(), true), "https://h/mms/x");
+    }
+
+    #[test]
+    fn only_media_host_urls_are_fetched() {
+        let conn = MediaConn {
+            auth: "a".into(),
+            ttl: 300,
+            auth_ttl: None,
+            max_buckets: None,
+            hosts: vec![crate::stanza::MediaHost {
+                hostname: "127.0.0.1:8080".into(),
+                max_content_length: None,
+            }],
+        };
+        assert!(media_host_url(
+            "https://mmg.whatsapp.net/v/t62/1.enc?x",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "https://media.fxx1-1.fna.whatsapp.net/v/1.enc",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "https://127.0.0.1:8080/v/media/1.enc",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "http://127.0.0.1:8080/v/media/1.enc",
+            &conn,
+            false
+        ));
+        assert!(
+            !media_host_url("http://mmg.whatsapp.net/v/1.enc", &conn, true),
+            "plain http in production"
+        );
+        assert!(!media_host_url("https://169.254.169.254/latest", &conn, true));
+        assert!(
+            !media_host_url("https://127.0.0.1:9999/v/1.enc", &conn, true),
+            "another port"
+        );
+        assert!(!media_host_url("https://evilwhatsapp.net/v/1.enc", &conn, true));
+        assert!(!media_host_url(
+            "https://mmg.whatsapp.net@10.0.0.1/v/1.enc",
+            &conn,
+            true
+        ));
+        assert!(!media_host_url("https://whatsapp.net.evil.com/v", &conn, true));
+        assert!(!media_host_url("file:///etc/passwd", &conn, false));
+        assert!(!media_host_url("mmg.whatsapp.net/v/1.enc", &conn, true));
     }
 
     #[test]
