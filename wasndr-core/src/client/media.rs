@@ -194,6 +194,13 @@ fn status_error(status: u16, what: &str) -> Error {
 }
 
 impl Client {
+    fn media_timeouts(&self) -> media_http::Timeouts {
+        media_http::Timeouts {
+            connect: self.config().connect_timeout,
+            total: TRANSFER_TIMEOUT,
+        }
+    }
+
     fn media_secure(&self) -> bool {
         !self.config().url.starts_with("ws://")
     }
@@ -233,7 +240,7 @@ impl Client {
                 &url,
                 Some(body.clone()),
                 UPLOAD_ANSWER_LIMIT,
-                TRANSFER_TIMEOUT,
+                self.media_timeouts(),
             )
             .await;
             match answer {
@@ -295,7 +302,7 @@ impl Client {
         }
         let mut last = None;
         for url in urls {
-            match media_http::request(Method::GET, &url, None, limit, TRANSFER_TIMEOUT).await {
+            match media_http::request(Method::GET, &url, None, limit, self.media_timeouts()).await {
                 Ok(answer) if answer.status == 200 => {
                     return media::decrypt(
                         wanted.media_key,

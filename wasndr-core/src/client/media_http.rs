@@ -30,21 +30,37 @@ fn failed(message: impl Into<String>) -> Error {
     }
 }
 
+/// How long each phase of a request may take.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Timeouts {
+    /// TCP connect and TLS handshake: an unreachable host is given up on quickly, so the next is tried.
+    pub(super) connect: Duration,
+    /// The whole request, body included.
+    pub(super) total: Duration,
+}
+
 /// Sends `method url` with `body` (POST; shared, so retrying another host copies nothing) and reads at
-/// most `limit` bytes of the answer, all within `timeout`.
+/// most `limit` bytes of the answer.
 pub(super) async fn request(
     method: Method,
     url: &str,
     body: Option<Bytes>,
     limit: u64,
-    timeout: Duration,
+    timeouts: Timeouts,
 ) -> Result<Response> {
-    tokio::time::timeout(timeout, exchange_url(method, url, body, limit))
+    let total = timeouts.total;
+    tokio::time::timeout(total, exchange_url(method, url, body, limit, timeouts.connect))
         .await
-        .map_err(|_| failed(format!("no answer within {timeout:?}")))?
+        .map_err(|_| failed(format!("no answer within {total:?}")))?
 }
 
-async fn exchange_url(method: Method, url: &str, body: Option<Bytes>, limit: u64) -> Result<Response> {
+async fn exchange_url(
+    method: Method,
+    url: &str,
+    body: Option<Bytes>,
+    limit: u64,
+    connect_timeout: Duration,
+) -> Result<Response> {
     let uri: Uri = url.parse().map_err(|_| failed("invalid media URL"))?;
     let secure = match uri.scheme_str() {
         Some("https") => true,
@@ -72,15 +88,22 @@ async fn exchange_url(method: Method, url: &str, body: Option<Bytes>, limit: u64
         .header(CONTENT_LENGTH, body.len())
         .body(Full::new(body))
         .map_err(|error| failed(format!("bad request: {error}")))?;
-    let tcp = TcpStream::connect((host.as_str(), port))
+    let too_slow = || {
+        failed(format!(
+            "connecting to {host}:{port} took longer than {connect_timeout:?}"
+        ))
+    };
+    let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
         .await
+        .map_err(|_| too_slow())?
         .map_err(|error| failed(format!("connecting to {host}:{port}: {error}")))?;
     if secure {
         let name = rustls::pki_types::ServerName::try_from(host.clone())
             .map_err(|_| failed(format!("invalid TLS server name {host}")))?;
-        let tls = tokio_rustls::TlsConnector::from(super::socket::tls_config())
-            .connect(name, tcp)
+        let handshake = tokio_rustls::TlsConnector::from(super::socket::tls_config()).connect(name, tcp);
+        let tls = tokio::time::timeout(connect_timeout, handshake)
             .await
+            .map_err(|_| too_slow())?
             .map_err(|error| failed(format!("TLS handshake with {host}: {error}")))?;
         exchange(TokioIo::new(tls), request, limit).await
     } else {
