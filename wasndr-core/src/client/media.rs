@@ -18,7 +18,7 @@ use super::media_http;
 use super::{Client, SentMessage, Shared};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
-use crate::media::{self, MEDIA_KEY_LEN, MEDIA_MAC_LEN, MediaType};
+use crate::media::{self, MEDIA_KEY_LEN, MEDIA_MAC_LEN, MediaDecryptor, MediaType};
 use crate::message::{MediaDetails, UploadedMedia, media_message};
 use crate::stanza::{self, MediaConn};
 use crate::store::MediaInfo;
@@ -241,6 +241,7 @@ impl Client {
                 Some(body.clone()),
                 UPLOAD_ANSWER_LIMIT,
                 self.media_timeouts(),
+                None,
             )
             .await;
             match answer {
@@ -267,9 +268,9 @@ impl Client {
     }
 
     /// Downloads the file a received message describes (see
-    /// [`Attachment::to_media_info`](crate::message::Attachment::to_media_info)) and decrypts it. The
-    /// body must hash to `fileEncSha256` and carry a valid MAC before anything is decrypted, and the
-    /// plaintext must hash to `fileSha256`; otherwise [`Error::InvalidMedia`] says which check failed.
+    /// [`Attachment::to_media_info`](crate::message::Attachment::to_media_info)) and decrypts it as it
+    /// arrives. Nothing is returned unless the body hashes to `fileEncSha256`, its MAC verifies and the
+    /// plaintext hashes to `fileSha256`; otherwise [`Error::InvalidMedia`] says which check failed.
     pub async fn download_media(&self, info: &MediaInfo) -> Result<Vec<u8>> {
         let wanted = wanted(info)?;
         let limit = download_limit(info.file_length);
@@ -300,17 +301,32 @@ impl Client {
         if urls.is_empty() {
             return Err(Error::InvalidArgument("the media has no direct path or URL"));
         }
+        let capacity = usize::try_from(info.file_length.unwrap_or(0).min(limit)).unwrap_or(0);
         let mut last = None;
         for url in urls {
-            match media_http::request(Method::GET, &url, None, limit, self.media_timeouts()).await {
+            // Decrypted as it arrives, so a large file is held once, as plaintext. What the decryptor
+            // releases is untrusted until `finish` has checked the hashes and the MAC.
+            let mut decryptor = MediaDecryptor::new(
+                wanted.media_key,
+                wanted.media_type,
+                wanted.file_enc_sha256,
+                wanted.file_sha256,
+            );
+            let mut plaintext = Vec::with_capacity(capacity);
+            let mut sink = |chunk: &[u8]| decryptor.update(chunk, &mut plaintext);
+            let answer = media_http::request(
+                Method::GET,
+                &url,
+                None,
+                limit,
+                self.media_timeouts(),
+                Some(&mut sink),
+            )
+            .await;
+            match answer {
                 Ok(answer) if answer.status == 200 => {
-                    return media::decrypt(
-                        wanted.media_key,
-                        wanted.media_type,
-                        &answer.body,
-                        wanted.file_enc_sha256,
-                        wanted.file_sha256,
-                    );
+                    decryptor.finish(&mut plaintext)?;
+                    return Ok(plaintext);
                 }
                 Ok(answer) => last = Some(status_error(answer.status, "download")),
                 Err(error) => keep_most_telling(&mut last, error),

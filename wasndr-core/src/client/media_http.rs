@@ -16,12 +16,16 @@ use tokio::net::TcpStream;
 use super::config::WHATSAPP_WEB_ORIGIN;
 use crate::error::{Error, Result};
 
-/// A response: status and body.
+/// A response: status and body (empty when the body went to a sink).
 #[derive(Debug)]
 pub(super) struct Response {
     pub(super) status: u16,
     pub(super) body: Vec<u8>,
 }
+
+/// Where the body of a `200 OK` answer goes chunk by chunk, instead of being collected; the body of
+/// any other answer is not read.
+pub(super) type Sink<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
 
 fn failed(message: impl Into<String>) -> Error {
     Error::MediaHttp {
@@ -40,18 +44,22 @@ pub(super) struct Timeouts {
 }
 
 /// Sends `method url` with `body` (POST; shared, so retrying another host copies nothing) and reads at
-/// most `limit` bytes of the answer.
+/// most `limit` bytes of the answer, into `sink` if one is given.
 pub(super) async fn request(
     method: Method,
     url: &str,
     body: Option<Bytes>,
     limit: u64,
     timeouts: Timeouts,
+    sink: Option<Sink<'_>>,
 ) -> Result<Response> {
     let total = timeouts.total;
-    tokio::time::timeout(total, exchange_url(method, url, body, limit, timeouts.connect))
-        .await
-        .map_err(|_| failed(format!("no answer within {total:?}")))?
+    tokio::time::timeout(
+        total,
+        exchange_url(method, url, body, limit, timeouts.connect, sink),
+    )
+    .await
+    .map_err(|_| failed(format!("no answer within {total:?}")))?
 }
 
 async fn exchange_url(
@@ -60,6 +68,7 @@ async fn exchange_url(
     body: Option<Bytes>,
     limit: u64,
     connect_timeout: Duration,
+    sink: Option<Sink<'_>>,
 ) -> Result<Response> {
     let uri: Uri = url.parse().map_err(|_| failed("invalid media URL"))?;
     let secure = match uri.scheme_str() {
@@ -105,13 +114,18 @@ async fn exchange_url(
             .await
             .map_err(|_| too_slow())?
             .map_err(|error| failed(format!("TLS handshake with {host}: {error}")))?;
-        exchange(TokioIo::new(tls), request, limit).await
+        exchange(TokioIo::new(tls), request, limit, sink).await
     } else {
-        exchange(TokioIo::new(tcp), request, limit).await
+        exchange(TokioIo::new(tcp), request, limit, sink).await
     }
 }
 
-async fn exchange<S>(io: TokioIo<S>, request: Request<Full<Bytes>>, limit: u64) -> Result<Response>
+async fn exchange<S>(
+    io: TokioIo<S>,
+    request: Request<Full<Bytes>>,
+    limit: u64,
+    mut sink: Option<Sink<'_>>,
+) -> Result<Response>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -131,18 +145,34 @@ where
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
+        if sink.is_some() && status != 200 {
+            return Ok(Response {
+                status,
+                body: Vec::new(),
+            });
+        }
         if declared.is_some_and(|length| length > limit) {
             return Err(failed(format!("the answer is larger than {limit} bytes")));
         }
         let mut body = response.into_body();
-        let mut data = Vec::with_capacity(usize::try_from(declared.unwrap_or(0).min(limit)).unwrap_or(0));
+        let collect = if sink.is_some() {
+            0
+        } else {
+            declared.unwrap_or(0).min(limit)
+        };
+        let mut data = Vec::with_capacity(usize::try_from(collect).unwrap_or(0));
+        let mut seen = 0u64;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|error| failed(format!("reading the answer: {error}")))?;
             if let Ok(chunk) = frame.into_data() {
-                if data.len() as u64 + chunk.len() as u64 > limit {
+                seen += chunk.len() as u64;
+                if seen > limit {
                     return Err(failed(format!("the answer is larger than {limit} bytes")));
                 }
-                data.extend_from_slice(&chunk);
+                match sink.as_mut() {
+                    Some(sink) => sink(&chunk),
+                    None => data.extend_from_slice(&chunk),
+                }
             }
         }
         Ok(Response { status, body: data })
