@@ -353,10 +353,9 @@ async def poll(what, attempt, seconds=60):
 async def sandbox_every_tool():
     """All twenty tools against `wasndr serve --sandbox` with a session linked to a virtual phone.
 
-    Written against the sandbox routes of docs/engine-seam.md ("Sandbox plug-in") before sandbox mode
-    existed: POST /sandbox/phones {phone}, POST /sandbox/sessions/{sessionId}/scan {phone},
-    POST /sandbox/phones/{phone}/send {to, text}, GET /sandbox/phones/{phone}/messages. Adjust the
-    request shapes here if the sandbox settles on others."""
+    The sandbox routes (docs/sandbox.md): POST /sandbox/phones {phone}, POST /sandbox/sessions/{sessionId}/scan
+    {phone}, POST /sandbox/phones/{phone}/send {to, text}, GET /sandbox/phones/{phone}/messages; answers in
+    the API's envelope ({"success": true, "data": ...})."""
     key = CFG["b"]["key"]
     rest = CFG["rest"]
     own, contact, third, fourth = "15550001111", "15550002222", "15550003333", "15550004444"
@@ -386,7 +385,7 @@ async def sandbox_every_tool():
 
         async def received(phone, text):
             async def found():
-                messages = await call("GET", f"/sandbox/phones/{phone}/messages")
+                messages = (await call("GET", f"/sandbox/phones/{phone}/messages"))["data"]
                 return any(text in json.dumps(m) for m in messages)
             await poll(f"{text!r} at {phone}", found)
 

@@ -6,7 +6,7 @@
 //! scopes, plan gates, quota and rate limits are decided in one place.
 //!
 //! WhatsApp itself is behind the [`SessionEngine`] trait: the production engine wraps one `wasndr-core`
-//! `Client` per session; [`testing::RecordingEngine`] (feature `testing`) stands in for it in tests of the
+//! `Client` per session (`live::LiveEngine`, feature `live`); [`testing::RecordingEngine`] (feature `testing`) stands in for it in tests of the
 //! gateway and the shells.
 //!
 //! Persistence is behind [`GatewayStore`], with [`SqliteStore`] (feature `sqlite`, default) and
@@ -21,6 +21,8 @@ pub mod events;
 pub mod fetch;
 mod gateway;
 pub mod ids;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod phone;
 pub mod plan;
 pub mod rate_limit;

@@ -64,6 +64,11 @@ pub(crate) struct ServeArgs {
     /// Embed the WhatsApp simulator and serve `/api/v1/sandbox/...` (everything runs offline).
     #[arg(long)]
     pub(crate) sandbox: bool,
+    /// Sandbox mode against a simulator that already runs (a `wasndr-sim` process), at its base URL
+    /// `http://HOST:PORT`, instead of an embedded one: its virtual phones outlive this server.
+    /// Also `WASNDR_SANDBOX_URL`.
+    #[arg(long, env = "WASNDR_SANDBOX_URL")]
+    pub(crate) sandbox_url: Option<String>,
     /// `Host` headers the MCP endpoint (`/mcp`) answers, comma-separated names or `host:port`, or `*`
     /// for any (behind a proxy that checks hosts itself). Default: the public URL's host plus
     /// loopback. Also `WASNDR_MCP_ALLOWED_HOSTS`.

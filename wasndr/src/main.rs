@@ -4,11 +4,12 @@
 mod cli;
 mod config;
 mod database;
+mod engine;
 #[cfg(feature = "mcp")]
 mod mcp_stdio;
 mod operator;
+mod sandbox;
 mod serve;
-mod unwired_engine;
 
 use clap::Parser;
 

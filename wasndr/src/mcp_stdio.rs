@@ -11,7 +11,7 @@ use wasndr_mcp::ApiKey;
 use crate::cli::{GlobalArgs, McpArgs};
 use crate::config::FileConfig;
 use crate::database::{self, DEFAULT_SQLITE_PATH};
-use crate::serve;
+use crate::engine::{self, Network};
 
 /// Where the agent's key comes from.
 const KEY_VARIABLE: &str = "WASNDR_API_KEY";
@@ -33,7 +33,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<()
         .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
     let public_url = file.public_url.clone().unwrap_or_default();
     let config = file.gateway_config(public_url.trim_end_matches('/').to_owned())?;
-    let engine = serve::engine(args.sandbox)?;
+    // The sandbox routes are HTTP-only; over stdio the simulator is only what sessions connect to.
+    let (engine, _sandbox) = engine::build(&database, Network::from_flags(args.sandbox, None)).await?;
     let store = database::open(&database).await?;
     let gateway = Arc::new(Gateway::new(store, engine, config)?);
     gateway.start().await?;

@@ -1,15 +1,14 @@
 //! `wasndr accounts ...` and `wasndr keys ...`: operator commands against the database.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use anyhow::Context;
+use wasndr_gateway::live::{LiveEngine, LiveOptions};
 use wasndr_gateway::{Gateway, ScopeSet};
 
 use crate::cli::{AccountsCommand, GlobalArgs, KeysCommand};
 use crate::config::FileConfig;
 use crate::database::{self, DEFAULT_SQLITE_PATH};
-use crate::unwired_engine::UnwiredEngine;
 
 async fn gateway(global: &GlobalArgs) -> anyhow::Result<Gateway> {
     let file = FileConfig::load(global.config.as_deref())?;
@@ -20,10 +19,11 @@ async fn gateway(global: &GlobalArgs) -> anyhow::Result<Gateway> {
         .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
     let public_url = file.public_url.clone().unwrap_or_default();
     let store = database::open(&database).await?;
-    // Operator commands touch no session, so no engine runs.
+    // Operator commands touch no session: the gateway is never started, so this engine (over memory,
+    // nothing persisted) runs no session and opens no connection.
     Ok(Gateway::new(
         store,
-        Arc::new(UnwiredEngine),
+        LiveEngine::in_memory(LiveOptions::default()),
         file.gateway_config(public_url)?,
     )?)
 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use wasndr_gateway::{Gateway, SessionEngine};
+use wasndr_gateway::Gateway;
 use wasndr_http::HttpOptions;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::config::FileConfig;
 use crate::database::{self, DEFAULT_SQLITE_PATH};
-use crate::unwired_engine::UnwiredEngine;
+use crate::engine::{self, Network};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -37,7 +37,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         .unwrap_or_else(|| format!("http://{local}"));
     let config = file.gateway_config(public_url.trim_end_matches('/').to_owned())?;
 
-    let engine = engine(args.sandbox)?;
+    let network = Network::from_flags(args.sandbox, args.sandbox_url.clone());
+    let (engine, sandbox) = engine::build(&database, network).await?;
 
     let store = database::open(&database).await?;
     let gateway = Arc::new(Gateway::new(store, engine, config)?);
@@ -48,6 +49,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
     let mut options = HttpOptions::for_gateway(&gateway);
     if let Some(max) = file.max_body_bytes {
         options.max_body_bytes = max;
+    }
+    if let Some(sandbox) = sandbox {
+        options.sandbox = Some(crate::sandbox::router(gateway.clone(), sandbox));
     }
     let app = wasndr_http::router(gateway.clone(), options);
     #[cfg(feature = "mcp")]
@@ -75,22 +79,6 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         .ok();
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The engine sessions run on.
-pub(crate) fn engine(sandbox: bool) -> anyhow::Result<Arc<dyn SessionEngine>> {
-    // ── Sandbox plug-in point ────────────────────────────────────────────────────────────────────────
-    // With `--sandbox`, this is where the embedded wasndr-sim starts, the engine is built against the
-    // simulator (its WebSocket URL and trust root) instead of WhatsApp, and the `/api/v1/sandbox/...`
-    // router is passed as `HttpOptions::sandbox`. Until wasndr-sim and the production engine land:
-    if sandbox {
-        anyhow::bail!(
-            "--sandbox: the WhatsApp simulator (wasndr-sim) is not wired into this build yet; \
-             run without --sandbox for accounts, keys and locations"
-        );
-    }
-    Ok(Arc::new(UnwiredEngine))
-    // ─────────────────────────────────────────────────────────────────────────────────────────────────
 }
 
 /// `/mcp` options: allowed hosts from the flag or environment, else the file, else the public URL's host

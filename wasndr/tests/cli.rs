@@ -125,26 +125,3 @@ fn first_start_prints_one_key_and_the_cli_manages_accounts_and_keys() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no plan"));
 }
-
-#[test]
-fn sandbox_is_recognised_but_not_wired_yet() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let output = wasndr()
-        .args([
-            "serve",
-            "--sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("wasndr-sim"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}

@@ -418,10 +418,8 @@ fn stdio_refuses_a_missing_or_unknown_key() {
     }
 }
 
-/// All twenty tools through a session linked to a virtual phone of the embedded simulator. Ignored
-/// until `wasndr serve --sandbox` exists (it refuses to start today); then drop the `ignore`.
+/// All twenty tools through a session linked to a virtual phone of the embedded simulator.
 #[test]
-#[ignore = "needs `wasndr serve --sandbox`: the simulator is not wired into the binary yet"]
 fn every_tool_against_the_sandbox() {
     let Some(python) = python() else { return };
     let dir = tempfile::tempdir().unwrap();

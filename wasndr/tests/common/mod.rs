@@ -15,7 +15,8 @@ pub(crate) fn wasndr() -> Command {
         .env_remove("WASNDR_LISTEN")
         .env_remove("WASNDR_PUBLIC_URL")
         .env_remove("WASNDR_MCP_ALLOWED_HOSTS")
-        .env_remove("WASNDR_API_KEY");
+        .env_remove("WASNDR_API_KEY")
+        .env_remove("WASNDR_SANDBOX_URL");
     command
 }
 
