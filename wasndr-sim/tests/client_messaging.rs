@@ -648,7 +648,7 @@ async fn a_number_not_on_whatsapp_gets_nothing_and_we_are_told() {
 #[tokio::test]
 async fn a_member_leaving_makes_the_others_use_a_new_sender_key() {
     use wasndr_core::signal::SenderKeyName;
-    use wasndr_core::stanza::{ParticipantAction, change_participants};
+    use wasndr_core::stanza::ParticipantAction;
     let sim = sim_with_phones(&[ALICE, BOB, CAROL]).await;
     let mut alice = Party::pair(&sim, ALICE).await;
     let bob = Party::pair(&sim, BOB).await;
@@ -660,13 +660,28 @@ async fn a_member_leaving_makes_the_others_use_a_new_sender_key() {
         record.unwrap().newest().unwrap().key_id()
     };
     let old_key = key_id(bob.store.load_sender_key(&name).await.unwrap());
+    alice.client.send_text(&group, "admin before").await.unwrap();
+    let alice_name = SenderKeyName::new(group.to_string(), protocol_address(&alice.jid));
+    let alice_old_key = key_id(alice.store.load_sender_key(&alice_name).await.unwrap());
 
-    // Alice (an admin) removes Carol; the notification makes Bob drop his key.
-    alice
+    // Alice (an admin) removes Carol through the API; the server's notification makes Bob drop his
+    // key, and Alice, who gets no notification for her own change, drops hers in the call.
+    let results = alice
         .client
-        .send_iq(change_participants(&group, ParticipantAction::Remove, &[Jid::pn(CAROL)]).into())
+        .update_group_participants(&group, ParticipantAction::Remove, &[Jid::pn(CAROL)])
         .await
         .unwrap();
+    assert!(results.iter().all(|r| r.succeeded()), "{results:?}");
+    assert!(
+        alice.store.load_sender_key(&alice_name).await.unwrap().is_none(),
+        "the remover dropped its own sender key"
+    );
+    alice.client.send_text(&group, "admin after").await.unwrap();
+    assert_ne!(
+        alice_old_key,
+        key_id(alice.store.load_sender_key(&alice_name).await.unwrap()),
+        "the remover sends under a new key"
+    );
     tokio::time::timeout(WAIT, async {
         while bob.store.load_sender_key(&name).await.unwrap().is_some() {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
