@@ -698,3 +698,22 @@ async fn a_member_leaving_makes_the_others_use_a_new_sender_key() {
     let at_carol = sim.messages(CAROL).unwrap();
     assert!(at_carol.iter().all(|m| m.text != "after"), "Carol is out");
 }
+
+#[tokio::test]
+async fn a_note_to_self_reaches_our_other_devices() {
+    let sim = sim_with_phones(&[ALICE]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let mut laptop = Party::pair(&sim, ALICE).await;
+    let sent = alice
+        .client
+        .send_text(&alice.account(), "note to self")
+        .await
+        .unwrap();
+    let copy = laptop.message().await;
+    assert_eq!(copy.info.id, sent.id);
+    assert!(copy.info.from_me);
+    assert_eq!(copy.info.chat, alice.account());
+    assert_eq!(text_of(&copy), Some("note to self"));
+    let at_phone = sim.wait_for_messages(ALICE, 1, WAIT).await.unwrap();
+    assert_eq!(at_phone[0].text, "note to self");
+}

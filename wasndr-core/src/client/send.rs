@@ -59,10 +59,12 @@ fn group_sender<'a>(own: &OwnDevice<'a>, mode: AddressingMode) -> &'a Jid {
     }
 }
 
-/// Whether a send to `chat` addressing `devices` reaches anyone but us (always, for a group: its skmsg
-/// goes to every member).
+/// Whether a send to `chat` addressing `devices` reaches its recipient: anyone but us, unless the chat
+/// is our own account (a note to self). Always, for a group: its skmsg goes to every member.
 fn reaches_recipient(chat: &Jid, own: &OwnDevice<'_>, devices: &[Jid]) -> bool {
-    chat.is_group() || devices.iter().any(|device| !own.is_own_account(device))
+    chat.is_group()
+        || (own.is_own_account(chat) && !devices.is_empty())
+        || devices.iter().any(|device| !own.is_own_account(device))
 }
 
 /// Sends `message` to `to` and waits for the server's ack.
