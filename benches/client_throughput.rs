@@ -42,8 +42,11 @@ async fn through_the_simulator(total: usize) -> f64 {
     let sim = wasndr_client::simulator().await;
     sim.create_phone("15550200001").await.unwrap();
     sim.create_phone("15550200002").await.unwrap();
-    let (alice, _alice_events, _) =
+    let (alice, mut alice_events, _) =
         wasndr_client::pair_by_qr(&sim, "15550200001", wasndr_client::memory_store()).await;
+    // Alice's receipts must be read: an application that reads no events stalls its connection (the
+    // documented backpressure of `Events`).
+    tokio::spawn(async move { while alice_events.recv().await.is_some() {} });
     let (_bob, mut bob_events, bob_jid) =
         wasndr_client::pair_by_qr(&sim, "15550200002", wasndr_client::memory_store()).await;
     let bob = bob_jid.to_non_ad();

@@ -4,7 +4,8 @@
 //! cargo run -p wasndr-core --example echo -- --ws ws://127.0.0.1:PORT/ws/chat --root ROOT_KEY_HEX
 //! ```
 //!
-//! Pairs by QR first (shown in the terminal). Every text that arrives as [`Event::Message`] (already
+//! Pairs by QR first (shown in the terminal, and as text on a `qr:` line, which a simulator's phone
+//! scans with `POST /admin/phones/PHONE/scan {"qr": "..."}`). Every text that arrives as [`Event::Message`] (already
 //! decrypted, stored and acknowledged) is answered with [`Client::send_text`] in the same chat; our own
 //! messages from other devices are not echoed.
 
@@ -44,7 +45,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     client.connect().await?;
     while let Some(event) = events.recv().await {
         match event {
-            Event::Qr { code, .. } => println!("{}", qr_terminal(&code)?),
+            Event::Qr { code, .. } => {
+                println!("{}", qr_terminal(&code)?);
+                // The text too: a simulator's phone scans it through its admin API.
+                println!("qr: {code}");
+            }
             Event::Connected { jid } => println!("logged in as {jid}; waiting for messages"),
             Event::Message(message) if !message.info.from_me => {
                 let text = message.message.as_ref().and_then(plain_text).map(str::to_owned);

@@ -44,6 +44,9 @@ pub enum SimError {
     /// A Signal or protocol operation of a virtual phone failed.
     #[error("protocol error: {0}")]
     Protocol(#[from] wasndr_core::Error),
+    /// The HTTPS media host's TLS configuration was refused.
+    #[error("media host TLS: {0}")]
+    Tls(String),
     /// The simulator has shut down.
     #[error("simulator stopped")]
     Stopped,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, Path, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +28,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/phones/{phone}/send", post(send))
         .route("/admin/phones/{phone}/messages", get(messages))
         .route("/admin/groups", post(new_group))
-        .route("/mms/{kind}/{token}", post(crate::media::upload))
+        .route(
+            "/mms/{kind}/{token}",
+            post(crate::media::upload).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD)),
+        )
+        .route("/v/media/{file}", get(crate::media::download))
+        .with_state(shared)
+}
+
+/// The media host alone, as the HTTPS listener serves it.
+pub(crate) fn media_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/mms/{kind}/{token}",
+            post(crate::media::upload).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD)),
+        )
         .route("/v/media/{file}", get(crate::media::download))
         .with_state(shared)
 }

@@ -10,6 +10,9 @@ pub struct SimInfo {
     pub ws_url: String,
     /// Base URL of the media host (`http://HOST:PORT`); uploads go to `/mms/...`.
     pub media_url: String,
+    /// The same media host over HTTPS (`https://127.0.0.1:PORT`), with a test certificate: trust
+    /// [`MEDIA_CA_PEM`](crate::MEDIA_CA_PEM) to use it. `media_conn` names both hosts, plain first.
+    pub media_tls_url: String,
     /// Base URL of the admin API (`http://HOST:PORT/admin`).
     pub admin_url: String,
     /// The trust root's public key, 64 hex digits (what Baileys' `WA_CERT_DETAILS.PUBLIC_KEY` must be).

@@ -6,17 +6,23 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::phone::ReceivedMedia;
 use crate::shared::Shared;
 
+/// The largest upload accepted, bytes (WhatsApp's hosts announce 100 MiB as `maxContentLengthBytes`).
+/// axum's 2 MB default body limit would otherwise refuse ordinary videos and documents.
+pub(crate) const MAX_UPLOAD: usize = 100 * 1024 * 1024;
+
 /// Stores the body under a fresh name and answers `{url, direct_path}`.
 pub(crate) async fn upload(
     State(shared): State<Arc<Shared>>,
     Path((_kind, token)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if body.is_empty() {
@@ -37,8 +43,20 @@ pub(crate) async fn upload(
         file
     };
     let direct_path = format!("/v/media/{file}?ccb=11-4");
+    // The URL names the host the file came in through: a client that uploaded over HTTPS downloads
+    // from the host in the URL over HTTPS (Baileys does).
+    let tls_host = shared.info.media_tls_url.trim_start_matches("https://");
+    let came_by_tls = headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .is_some_and(|host| host == tls_host);
+    let base = if came_by_tls {
+        &shared.info.media_tls_url
+    } else {
+        &shared.info.media_url
+    };
     Json(json!({
-        "url": format!("{}{}", shared.info.media_url, direct_path),
+        "url": format!("{base}{direct_path}"),
         "direct_path": direct_path,
     }))
     .into_response()

@@ -80,10 +80,14 @@ impl Simulator {
         );
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let tls_listener = TcpListener::bind((addr.ip(), 0)).await?;
+        let tls_addr = tls_listener.local_addr()?;
+        let tls_listener = crate::media_tls::TlsListener::new(tls_listener)?;
         let trust = authority.trust_root();
         let info = SimInfo {
             ws_url: format!("ws://{addr}/ws/chat"),
             media_url: format!("http://{addr}"),
+            media_tls_url: format!("https://{tls_addr}"),
             admin_url: format!("http://{addr}/admin"),
             root_public_key: hex::encode(trust.public_key.as_bytes()),
             root_serial: trust.serial,
@@ -91,6 +95,16 @@ impl Simulator {
         let shared = Arc::new(Shared::new(config, info, Responder::new(static_key, chain)));
         let (stop, mut stopped) = watch::channel(false);
         let app = crate::http::router(shared.clone());
+        let media_app = crate::http::media_router(shared.clone());
+        let mut media_stopped = stopped.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = media_stopped.wait_for(|stop| *stop).await;
+            };
+            let _ = axum::serve(tls_listener, media_app)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        });
         tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.wait_for(|stop| *stop).await;

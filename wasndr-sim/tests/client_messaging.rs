@@ -536,3 +536,184 @@ async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
     assert_eq!(received.info.id, next.id, "no second event for the duplicate");
     assert_eq!(text_of(&received), Some("after the duplicate"));
 }
+
+#[tokio::test]
+async fn a_lost_sender_key_is_redistributed_through_a_group_retry() {
+    use wasndr_core::signal::SenderKeyName;
+    let sim = sim_with_phones(&[ALICE, BOB, CAROL]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let mut bob = Party::pair(&sim, BOB).await;
+    let group = Jid::parse(&sim.create_group(ALICE, "Team", &[BOB, CAROL]).unwrap()).unwrap();
+    alice.client.send_text(&group, "key goes out").await.unwrap();
+    assert_eq!(text_of(&bob.message().await), Some("key goes out"));
+
+    // Bob loses Alice's sender key; Alice believes he holds it, so her next message is a bare skmsg.
+    let name = SenderKeyName::new(group.to_string(), protocol_address(&alice.jid));
+    bob.store.delete_sender_key(&name).await.unwrap();
+    let sent = alice
+        .client
+        .send_text(&group, "can you read this?")
+        .await
+        .unwrap();
+    let mut failures = Vec::new();
+    let received = bob
+        .wait_for("the resent group message", |event| match event {
+            Event::UndecryptableMessage {
+                info, retry_count, ..
+            } => {
+                assert_eq!((info.id.as_str(), info.is_group), (sent.id.as_str(), true));
+                failures.push(retry_count);
+                None
+            }
+            Event::Message(message) => Some(*message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        failures,
+        [Some(1)],
+        "one retry receipt (with keys), answered pairwise"
+    );
+    assert_eq!(received.info.id, sent.id);
+    assert_eq!(received.info.chat, group);
+    assert_eq!(text_of(&received), Some("can you read this?"));
+    // The key came with the resend: the next bare skmsg reads again, and Carol's phone read them all.
+    alice.client.send_text(&group, "welcome back").await.unwrap();
+    assert_eq!(text_of(&bob.message().await), Some("welcome back"));
+    let at_carol = sim.wait_for_messages(CAROL, 3, WAIT).await.unwrap();
+    assert_eq!(at_carol[2].text, "welcome back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_both_ways_all_arrive_in_full() {
+    const EACH: usize = 25;
+    let sim = sim_with_phones(&[ALICE, BOB]).await;
+    let mut alice = Party::pair(&sim, ALICE).await;
+    let mut bob = Party::pair(&sim, BOB).await;
+    // Both start at once with no session yet: each side's first messages race the other's prekey
+    // messages, and every send races the receives on the same ratchets.
+    let spawn_sends = |from: &Party, to: Jid, tag: &'static str| {
+        let client = from.client.clone();
+        tokio::spawn(async move {
+            let sends: Vec<_> = (0..EACH)
+                .map(|n| {
+                    let (client, to) = (client.clone(), to.clone());
+                    tokio::spawn(async move { client.send_text(&to, &format!("{tag} {n}")).await })
+                })
+                .collect();
+            for send in sends {
+                send.await.unwrap().unwrap();
+            }
+        })
+    };
+    let from_alice = spawn_sends(&alice, bob.account(), "a");
+    let from_bob = spawn_sends(&bob, alice.account(), "b");
+    let mut at_bob = Vec::new();
+    let mut at_alice = Vec::new();
+    for _ in 0..EACH {
+        at_bob.push(text_of(&bob.message().await).unwrap().to_owned());
+        at_alice.push(text_of(&alice.message().await).unwrap().to_owned());
+    }
+    from_alice.await.unwrap();
+    from_bob.await.unwrap();
+    at_bob.sort();
+    at_alice.sort();
+    let expected = |tag: &str| {
+        let mut all: Vec<String> = (0..EACH).map(|n| format!("{tag} {n}")).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(at_bob, expected("a"));
+    assert_eq!(at_alice, expected("b"));
+}
+
+#[tokio::test]
+async fn a_number_not_on_whatsapp_gets_nothing_and_we_are_told() {
+    let sim = sim_with_phones(&[ALICE]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let nobody = Jid::pn("15559999999");
+    let error = alice
+        .client
+        .send_text(&nobody, "anyone there?")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, wasndr_core::Error::NoDevices(_)), "{error:?}");
+    let history = alice.store.messages(&HistoryQuery::default()).await.unwrap();
+    assert_eq!(history.total, 0, "nothing recorded as sent");
+    // Our own phone got no lone device-sent copy either.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(sim.messages(ALICE).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_member_leaving_makes_the_others_use_a_new_sender_key() {
+    use wasndr_core::signal::SenderKeyName;
+    use wasndr_core::stanza::ParticipantAction;
+    let sim = sim_with_phones(&[ALICE, BOB, CAROL]).await;
+    let mut alice = Party::pair(&sim, ALICE).await;
+    let bob = Party::pair(&sim, BOB).await;
+    let group = Jid::parse(&sim.create_group(ALICE, "Team", &[BOB, CAROL]).unwrap()).unwrap();
+    bob.client.send_text(&group, "before").await.unwrap();
+    assert_eq!(text_of(&alice.message().await), Some("before"));
+    let name = SenderKeyName::new(group.to_string(), protocol_address(&bob.jid));
+    let key_id = |record: Option<wasndr_core::signal::group::SenderKeyRecord>| {
+        record.unwrap().newest().unwrap().key_id()
+    };
+    let old_key = key_id(bob.store.load_sender_key(&name).await.unwrap());
+    alice.client.send_text(&group, "admin before").await.unwrap();
+    let alice_name = SenderKeyName::new(group.to_string(), protocol_address(&alice.jid));
+    let alice_old_key = key_id(alice.store.load_sender_key(&alice_name).await.unwrap());
+
+    // Alice (an admin) removes Carol through the API; the server's notification makes Bob drop his
+    // key, and Alice, who gets no notification for her own change, drops hers in the call.
+    let results = alice
+        .client
+        .update_group_participants(&group, ParticipantAction::Remove, &[Jid::pn(CAROL)])
+        .await
+        .unwrap();
+    assert!(results.iter().all(|r| r.succeeded()), "{results:?}");
+    assert!(
+        alice.store.load_sender_key(&alice_name).await.unwrap().is_none(),
+        "the remover dropped its own sender key"
+    );
+    alice.client.send_text(&group, "admin after").await.unwrap();
+    assert_ne!(
+        alice_old_key,
+        key_id(alice.store.load_sender_key(&alice_name).await.unwrap()),
+        "the remover sends under a new key"
+    );
+    tokio::time::timeout(WAIT, async {
+        while bob.store.load_sender_key(&name).await.unwrap().is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("Bob dropped his sender key when Carol was removed");
+
+    // Bob's next message goes out under a new key, distributed afresh; Alice reads it.
+    bob.client.send_text(&group, "after").await.unwrap();
+    assert_eq!(text_of(&alice.message().await), Some("after"));
+    let new_key = key_id(bob.store.load_sender_key(&name).await.unwrap());
+    assert_ne!(old_key, new_key, "a new sender key after a member left");
+    let at_carol = sim.messages(CAROL).unwrap();
+    assert!(at_carol.iter().all(|m| m.text != "after"), "Carol is out");
+}
+
+#[tokio::test]
+async fn a_note_to_self_reaches_our_other_devices() {
+    let sim = sim_with_phones(&[ALICE]).await;
+    let alice = Party::pair(&sim, ALICE).await;
+    let mut laptop = Party::pair(&sim, ALICE).await;
+    let sent = alice
+        .client
+        .send_text(&alice.account(), "note to self")
+        .await
+        .unwrap();
+    let copy = laptop.message().await;
+    assert_eq!(copy.info.id, sent.id);
+    assert!(copy.info.from_me);
+    assert_eq!(copy.info.chat, alice.account());
+    assert_eq!(text_of(&copy), Some("note to self"));
+    let at_phone = sim.wait_for_messages(ALICE, 1, WAIT).await.unwrap();
+    assert_eq!(at_phone[0].text, "note to self");
+}

@@ -1,19 +1,31 @@
-//! Who to encrypt for: device lists (usync, cached in the store until a `devices` notification says
-//! they changed), prekey bundles for devices without a session (one batched fetch), and group members
-//! (cached group metadata, queried once when missing).
+//! Who to encrypt for: device lists (usync, cached in the store for [`CACHE_TTL_SECS`] or until a
+//! `devices` notification says they changed), prekey bundles for devices without a session (one
+//! batched fetch), and group members (group metadata, cached the same way).
 
 use std::collections::HashMap;
 
 use super::Shared;
 use super::driver::unix_now;
+use super::messaging::{own_device, sender_key_memory_key};
 use crate::error::Result;
 use crate::jid::Jid;
 use crate::message::protocol_address;
-use crate::signal::PreKeyBundle;
+use crate::signal::{PreKeyBundle, SenderKeyName};
+use crate::stanza::{GroupChange, GroupNotification, MembershipChange};
 use crate::stanza::{
     bundle_query, device_query, group_info_query, parse_bundles, parse_device_reply, parse_group_reply,
 };
-use crate::store::{DeviceList, GroupInfo};
+use crate::store::{Changes, DeviceList, GroupInfo};
+
+/// How long a cached device list or group metadata is trusted without a notification saying it
+/// changed: a safety net for notifications we missed (Baileys keeps device lists 5 minutes; whatsmeow
+/// until notified). Within it, sending asks the server nothing.
+pub(super) const CACHE_TTL_SECS: u64 = 10 * 60;
+
+/// Whether a cache entry written at `at` is still trusted at `now`. A clock that went back keeps it.
+fn fresh(at: u64, now: u64) -> bool {
+    now.saturating_sub(at) < CACHE_TTL_SECS
+}
 
 /// The device JIDs of a cached list.
 fn list_jids(list: &DeviceList) -> Vec<Jid> {
@@ -28,6 +40,7 @@ fn list_jids(list: &DeviceList) -> Vec<Jid> {
 pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid>> {
     let mut devices = Vec::new();
     let mut missing = Vec::new();
+    let now = unix_now();
     let mut seen = std::collections::HashSet::new();
     for user in users {
         let user = user.to_non_ad();
@@ -35,8 +48,8 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
             continue;
         }
         match shared.store.device_list(&user).await? {
-            Some(list) => devices.extend(list_jids(&list)),
-            None => missing.push(user),
+            Some(list) if fresh(list.fetched_at, now) => devices.extend(list_jids(&list)),
+            _ => missing.push(user),
         }
     }
     if missing.is_empty() {
@@ -44,7 +57,6 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
     }
     let sid = shared.ids.next();
     let answer = shared.send_iq(device_query(&sid, &missing, false).into()).await?;
-    let now = unix_now();
     for user in parse_device_reply(&answer)? {
         if let Some((code, text)) = &user.error {
             tracing::debug!(user = %user.user, code, text, "no device list for user");
@@ -110,7 +122,9 @@ pub(super) async fn fetch_bundles(shared: &Shared, devices: &[Jid]) -> Result<Ha
 
 /// The group's metadata, from the cache or queried once (and cached).
 pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo> {
-    if let Some(info) = shared.store.group(group).await? {
+    if let Some(info) = shared.store.group(group).await?
+        && fresh(info.updated_at, unix_now())
+    {
         return Ok(info);
     }
     let answer = shared.send_iq(group_info_query(group).into()).await?;
@@ -119,4 +133,57 @@ pub(super) async fn group_info(shared: &Shared, group: &Jid) -> Result<GroupInfo
         tracing::warn!(%error, "caching group metadata failed");
     }
     Ok(info)
+}
+
+/// Reacts to a `w:gp2` notification for the messaging side (the metadata cache itself is kept current
+/// by `groups::on_notification`): when someone was removed or left, our sender key in the group is
+/// dropped with the memory of who holds it, so the next send creates a new key and distributes it to
+/// the current members only and a former member cannot read on.
+pub(super) async fn group_changed(shared: &Shared, notification: &GroupNotification) {
+    let group = &notification.group;
+    let someone_left = notification.changes.iter().any(|change| {
+        matches!(
+            change,
+            GroupChange::Membership {
+                change: MembershipChange::Remove | MembershipChange::Leave,
+                ..
+            }
+        )
+    });
+    if someone_left {
+        drop_sender_key(shared, group).await;
+    }
+}
+
+/// Drops our sender key in `group` and the memory of who holds it, so the next send creates a new key
+/// and distributes it to the current members only. Call it after removing members ourselves: the server
+/// tells the other members, not the device that asked.
+pub(super) async fn drop_sender_key(shared: &Shared, group: &Jid) {
+    let Ok(device) = own_device(shared).await else {
+        return;
+    };
+    let mut changes = Changes::new();
+    for sender in [&device.jid, &device.lid].into_iter().flatten() {
+        changes
+            .deleted_sender_keys
+            .push(SenderKeyName::new(group.to_string(), protocol_address(sender)));
+    }
+    changes.settings.push((sender_key_memory_key(group), Vec::new()));
+    let _crypto = shared.messaging.crypto.lock().await;
+    if let Err(error) = shared.store.apply(&changes).await {
+        tracing::warn!(%error, "dropping our sender key after a member left failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_entries_expire_after_the_ttl() {
+        assert!(fresh(1_000, 1_000));
+        assert!(fresh(1_000, 1_000 + CACHE_TTL_SECS - 1));
+        assert!(!fresh(1_000, 1_000 + CACHE_TTL_SECS));
+        assert!(fresh(2_000, 1_000), "a clock that went back keeps the entry");
+    }
 }

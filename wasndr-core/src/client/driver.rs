@@ -1000,18 +1000,28 @@ impl Connection {
         if kind == "w:gp2" {
             match crate::stanza::GroupNotification::parse(&node) {
                 Ok(notification) => {
-                    // The cache is brought up to date before the ack; if the store fails the
+                    // The cached metadata (which group sends address) is brought up to date, or dropped
+                    // when the change cannot be applied, before the ack; if the store fails the
                     // notification stays unacknowledged and the server sends it again.
                     if let Err(error) = super::groups::on_notification(&self.shared, &notification).await {
                         tracing::warn!(%error, "caching a group change failed; not acknowledged");
                         return None;
                     }
+                    devices::group_changed(&self.shared, &notification).await;
                     self.shared
                         .events
                         .emit(Event::GroupUpdate(Box::new(notification)))
                         .await;
                 }
-                Err(error) => tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped"),
+                Err(error) => {
+                    tracing::warn!(%error, "malformed w:gp2 notification acknowledged and dropped");
+                    // Members may have changed: the next send to the group asks for its metadata again.
+                    if let Some(group) = node.attr_jid("from").map(|jid| jid.to_owned())
+                        && let Err(error) = self.shared.store.delete_group(&group).await
+                    {
+                        tracing::warn!(%error, "dropping cached group metadata failed");
+                    }
+                }
             }
         }
         match ack {

@@ -122,7 +122,6 @@ pub enum Event {
 
 /// Who sent a message, where, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct MessageInfo {
     /// The message id.
     pub id: String,
@@ -145,7 +144,6 @@ pub struct MessageInfo {
 
 /// A received message.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct MessageEvent {
     /// Who, where, when.
     pub info: MessageInfo,
@@ -172,7 +170,6 @@ pub enum ReceiptKind {
 
 /// A receipt about messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ReceiptEvent {
     /// The chat the messages belong to.
     pub chat: Jid,
@@ -182,8 +179,8 @@ pub struct ReceiptEvent {
     pub ids: Vec<String>,
     /// What it reports.
     pub kind: ReceiptKind,
-    /// The receipt's time (unix seconds), when it carried one.
-    pub timestamp: Option<u64>,
+    /// The receipt's time (unix seconds); our clock when it carried none.
+    pub timestamp: u64,
 }
 
 /// Why a connection ended.

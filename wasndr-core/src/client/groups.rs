@@ -104,6 +104,11 @@ impl Client {
         let results = stanza::parse_participant_changes(&answer, action)?;
         if results.iter().any(ParticipantResult::succeeded) {
             self.refresh_group_cache(group).await;
+            if action == ParticipantAction::Remove {
+                // The server notifies the other members, not the device that removed: rotate our
+                // sender key here so a removed member cannot read what we send next.
+                super::devices::drop_sender_key(self.shared(), group).await;
+            }
         }
         Ok(results)
     }

@@ -15,10 +15,11 @@ use tokio::time::Instant;
 
 use super::groups::unix_now;
 use super::media_http;
-use super::{Client, Shared};
+use super::{Client, SentMessage, Shared};
 use crate::error::{Error, Result};
-use crate::media::{self, MEDIA_KEY_LEN, MEDIA_MAC_LEN, MediaType};
-use crate::message::UploadedMedia;
+use crate::jid::Jid;
+use crate::media::{self, MEDIA_KEY_LEN, MEDIA_MAC_LEN, MediaDecryptor, MediaType};
+use crate::message::{MediaDetails, UploadedMedia, media_message};
 use crate::stanza::{self, MediaConn};
 use crate::store::MediaInfo;
 
@@ -108,6 +109,34 @@ fn parse_upload_answer(body: &[u8]) -> Result<(String, String)> {
     Ok((url, direct_path))
 }
 
+/// Whether a message's `url` may be fetched: it comes from the sender, so only a media host is
+/// accepted (one the `media_conn` grant names, or under `whatsapp.net`), over https unless the chat
+/// socket is plain. Anything else could point the download at a private address of the machine the
+/// client runs on.
+fn media_host_url(url: &str, conn: &MediaConn, secure: bool) -> bool {
+    let (scheme, rest) = match url.split_once("://") {
+        Some(parts) => parts,
+        None => return false,
+    };
+    if scheme != "https" && (secure || scheme != "http") {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host)
+        .to_ascii_lowercase();
+    conn.hosts
+        .iter()
+        .any(|known| known.hostname.eq_ignore_ascii_case(authority))
+        || host == "whatsapp.net"
+        || host.ends_with(".whatsapp.net")
+}
+
 /// What a download needs from a message's media fields.
 struct Wanted<'a> {
     media_type: MediaType,
@@ -148,6 +177,15 @@ fn download_limit(file_length: Option<u64>) -> u64 {
     })
 }
 
+/// Notes a failed attempt unless an earlier host's HTTP answer already says more (a 404 from one host
+/// explains a failure better than another host being unreachable).
+fn keep_most_telling(last: &mut Option<Error>, error: Error) {
+    let answered = matches!(last, Some(Error::MediaHttp { status: Some(_), .. }));
+    if !answered {
+        *last = Some(error);
+    }
+}
+
 fn status_error(status: u16, what: &str) -> Error {
     Error::MediaHttp {
         status: Some(status),
@@ -156,6 +194,13 @@ fn status_error(status: u16, what: &str) -> Error {
 }
 
 impl Client {
+    fn media_timeouts(&self) -> media_http::Timeouts {
+        media_http::Timeouts {
+            connect: self.config().connect_timeout,
+            total: TRANSFER_TIMEOUT,
+        }
+    }
+
     fn media_secure(&self) -> bool {
         !self.config().url.starts_with("ws://")
     }
@@ -172,35 +217,31 @@ impl Client {
         rng.fill_bytes(&mut media_key);
         let media_key_timestamp = i64::try_from(unix_now()).unwrap_or(i64::MAX);
         let encrypted = media::encrypt(&media_key, kind, data);
+        let hashes = encrypted.hashes;
+        let body = hyper::body::Bytes::from(encrypted.body);
         let shared = self.shared();
         let conn = shared.media.get(shared).await?;
         let mut last = None;
         for host in &conn.hosts {
-            if host
-                .max_content_length
-                .is_some_and(|max| encrypted.body.len() as u64 > max)
-            {
+            if host.max_content_length.is_some_and(|max| body.len() as u64 > max) {
                 last = Some(Error::MediaHttp {
                     status: None,
                     message: format!("the file is larger than {} allows", host.hostname),
                 });
                 continue;
             }
-            let Some(url) = media::upload_url(
-                &host.hostname,
-                kind,
-                &encrypted.hashes.file_enc_sha256,
-                &conn.auth,
-            ) else {
+            let Some(url) = media::upload_url(&host.hostname, kind, &hashes.file_enc_sha256, &conn.auth)
+            else {
                 return Err(Error::InvalidArgument("that media type cannot be uploaded"));
             };
             let url = with_scheme(url, self.media_secure());
             let answer = media_http::request(
                 Method::POST,
                 &url,
-                Some(encrypted.body.clone()),
+                Some(body.clone()),
                 UPLOAD_ANSWER_LIMIT,
-                TRANSFER_TIMEOUT,
+                self.media_timeouts(),
+                None,
             )
             .await;
             match answer {
@@ -208,7 +249,7 @@ impl Client {
                     let (url, direct_path) = parse_upload_answer(&answer.body)?;
                     return Ok(UploadedMedia {
                         media_key,
-                        hashes: encrypted.hashes,
+                        hashes,
                         direct_path,
                         url,
                         media_key_timestamp,
@@ -220,23 +261,23 @@ impl Client {
                     }
                     last = Some(status_error(answer.status, "upload"));
                 }
-                Err(error) => last = Some(error),
+                Err(error) => keep_most_telling(&mut last, error),
             }
         }
         Err(last.unwrap_or_else(|| status_error(0, "upload")))
     }
 
     /// Downloads the file a received message describes (see
-    /// [`Attachment::to_media_info`](crate::message::Attachment::to_media_info)) and decrypts it. The
-    /// body must hash to `fileEncSha256` and carry a valid MAC before anything is decrypted, and the
-    /// plaintext must hash to `fileSha256`; otherwise [`Error::InvalidMedia`] says which check failed.
+    /// [`Attachment::to_media_info`](crate::message::Attachment::to_media_info)) and decrypts it as it
+    /// arrives. Nothing is returned unless the body hashes to `fileEncSha256`, its MAC verifies and the
+    /// plaintext hashes to `fileSha256`; otherwise [`Error::InvalidMedia`] says which check failed.
     pub async fn download_media(&self, info: &MediaInfo) -> Result<Vec<u8>> {
         let wanted = wanted(info)?;
         let limit = download_limit(info.file_length);
+        let shared = self.shared();
+        let conn = shared.media.get(shared).await?;
         let mut urls = Vec::new();
         if let Some(direct_path) = info.direct_path.as_deref() {
-            let shared = self.shared();
-            let conn = shared.media.get(shared).await?;
             for host in &conn.hosts {
                 if let Some(url) = media::download_url(
                     &host.hostname,
@@ -249,29 +290,86 @@ impl Client {
             }
         }
         if let Some(url) = info.url.as_deref().filter(|url| !url.is_empty()) {
-            urls.push(url.to_owned());
+            if media_host_url(url, &conn, self.media_secure()) {
+                urls.push(url.to_owned());
+            } else if urls.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "the media URL is not on a WhatsApp media host",
+                ));
+            }
         }
         if urls.is_empty() {
             return Err(Error::InvalidArgument("the media has no direct path or URL"));
         }
+        let capacity = usize::try_from(info.file_length.unwrap_or(0).min(limit)).unwrap_or(0);
         let mut last = None;
         for url in urls {
-            match media_http::request(Method::GET, &url, None, limit, TRANSFER_TIMEOUT).await {
+            // Decrypted as it arrives, so a large file is held once, as plaintext. What the decryptor
+            // releases is untrusted until `finish` has checked the hashes and the MAC.
+            let mut decryptor = MediaDecryptor::new(
+                wanted.media_key,
+                wanted.media_type,
+                wanted.file_enc_sha256,
+                wanted.file_sha256,
+            );
+            let mut plaintext = Vec::with_capacity(capacity);
+            let mut sink = |chunk: &[u8]| decryptor.update(chunk, &mut plaintext);
+            let answer = media_http::request(
+                Method::GET,
+                &url,
+                None,
+                limit,
+                self.media_timeouts(),
+                Some(&mut sink),
+            )
+            .await;
+            match answer {
                 Ok(answer) if answer.status == 200 => {
-                    return media::decrypt(
-                        wanted.media_key,
-                        wanted.media_type,
-                        &answer.body,
-                        wanted.file_enc_sha256,
-                        wanted.file_sha256,
-                    );
+                    decryptor.finish(&mut plaintext)?;
+                    return Ok(plaintext);
                 }
                 Ok(answer) => last = Some(status_error(answer.status, "download")),
-                Err(error) => last = Some(error),
+                Err(error) => keep_most_telling(&mut last, error),
             }
         }
         Err(last.unwrap_or_else(|| status_error(0, "download")))
     }
+}
+
+impl Client {
+    /// Uploads `media.data` (see [`Client::upload_media`]) and sends it to `to` (a user or a group) as
+    /// an image, video, audio, voice note, document or sticker message with its MIME type, caption and
+    /// file name (see [`Client::send_message`] for delivery and storage).
+    pub async fn send_media(&self, to: &Jid, media: OutgoingMedia) -> Result<SentMessage> {
+        // Checked before the upload, so a type that is no message costs no transfer.
+        if !is_message_type(media.kind) {
+            return Err(Error::InvalidArgument("that media type is not a message"));
+        }
+        let uploaded = self.upload_media(&media.data, media.kind).await?;
+        let details = MediaDetails {
+            mimetype: media.mime,
+            caption: media.caption,
+            file_name: media.file_name,
+            ..MediaDetails::default()
+        };
+        let message = media_message(media.kind, &details, &uploaded)?;
+        self.send_message(to, message).await
+    }
+}
+
+/// The media types [`media_message`] makes a message of.
+fn is_message_type(kind: MediaType) -> bool {
+    matches!(
+        kind,
+        MediaType::Image
+            | MediaType::Video
+            | MediaType::Gif
+            | MediaType::Ptv
+            | MediaType::Audio
+            | MediaType::Ptt
+            | MediaType::Document
+            | MediaType::Sticker
+    )
 }
 
 #[cfg(test)]
@@ -282,6 +380,58 @@ mod tests {
     fn plain_sockets_use_plain_media_urls() {
         assert_eq!(with_scheme("https://h/mms/x".into(), false), "http://h/mms/x");
         assert_eq!(with_scheme("https://h/mms/x".into(), true), "https://h/mms/x");
+    }
+
+    #[test]
+    fn only_media_host_urls_are_fetched() {
+        let conn = MediaConn {
+            auth: "a".into(),
+            ttl: 300,
+            auth_ttl: None,
+            max_buckets: None,
+            hosts: vec![crate::stanza::MediaHost {
+                hostname: "127.0.0.1:8080".into(),
+                max_content_length: None,
+            }],
+        };
+        assert!(media_host_url(
+            "https://mmg.whatsapp.net/v/t62/1.enc?x",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "https://media.fxx1-1.fna.whatsapp.net/v/1.enc",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "https://127.0.0.1:8080/v/media/1.enc",
+            &conn,
+            true
+        ));
+        assert!(media_host_url(
+            "http://127.0.0.1:8080/v/media/1.enc",
+            &conn,
+            false
+        ));
+        assert!(
+            !media_host_url("http://mmg.whatsapp.net/v/1.enc", &conn, true),
+            "plain http in production"
+        );
+        assert!(!media_host_url("https://169.254.169.254/latest", &conn, true));
+        assert!(
+            !media_host_url("https://127.0.0.1:9999/v/1.enc", &conn, true),
+            "another port"
+        );
+        assert!(!media_host_url("https://evilwhatsapp.net/v/1.enc", &conn, true));
+        assert!(!media_host_url(
+            "https://mmg.whatsapp.net@10.0.0.1/v/1.enc",
+            &conn,
+            true
+        ));
+        assert!(!media_host_url("https://whatsapp.net.evil.com/v", &conn, true));
+        assert!(!media_host_url("file:///etc/passwd", &conn, false));
+        assert!(!media_host_url("mmg.whatsapp.net/v/1.enc", &conn, true));
     }
 
     #[test]

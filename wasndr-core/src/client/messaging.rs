@@ -45,6 +45,13 @@ impl MessagingState {
     }
 }
 
+/// The setting that remembers which devices hold our current sender key in `group` (Baileys'
+/// "sender-key memory"): they get no distribution message again. Kept as a setting so it is written in
+/// the same [`crate::store::Changes`] as the sender key it describes.
+pub(super) fn sender_key_memory_key(group: &Jid) -> String {
+    format!("wasndr.sender-key-memory.{group}")
+}
+
 /// Our paired device. [`Error::NotConnected`] before pairing or after a logout.
 pub(super) async fn own_device(shared: &Shared) -> Result<Arc<Device>> {
     let jid = lock(&shared.jid).clone().ok_or(Error::NotConnected)?;

@@ -28,8 +28,8 @@
 //!   [`Client::send_poll_vote`], [`Client::send_reaction`]) encrypts for every device of a user — our
 //!   own other devices get a device-sent copy — or of a group with sender keys, stores the advanced
 //!   ratchets and the message (status `pending`) before writing the stanza, and returns a
-//!   [`SentMessage`] on the server's ack (status `sent`). Device lists are cached in the store and
-//!   dropped when a `devices` notification says they changed; bundles are fetched in one request for
+//!   [`SentMessage`] on the server's ack (status `sent`). Device lists (and group metadata) are cached in the
+//!   store for 10 minutes, and dropped sooner when a `devices` (`w:gp2`) notification says they changed; bundles are fetched in one request for
 //!   the devices without a session; which group devices hold our sender key is remembered so they get
 //!   no distribution message again.
 //! - An incoming `<message>` is decrypted, its ratchet, history row, poll secret and poll vote are
@@ -39,6 +39,22 @@
 //!   kept plaintext, on a fresh session when the receipt carries keys.
 //! - Receipts move stored statuses (`delivered`, `read`, `played`) before [`Event::Receipt`];
 //!   [`Client::mark_read`] sends read receipts; [`Client::poll_results`] tallies stored votes.
+//!
+//! Groups, numbers and media (messaging guide F–H):
+//! - [`Client::create_group`], [`Client::group_info`], [`Client::joined_groups`],
+//!   [`Client::update_group_participants`], [`Client::set_group_subject`],
+//!   [`Client::set_group_description`], [`Client::group_invite_code`], [`Client::revoke_group_invite`]
+//!   and [`Client::leave_group`] are `w:g2` IQs; a server refusal is [`Error::IqError`] with
+//!   WhatsApp's code. Their answers refresh the group cache in the store, and every `w:gp2`
+//!   notification is applied to it (or drops the entry when it cannot be applied) before it is
+//!   acknowledged and reported as [`Event::GroupUpdate`].
+//! - [`Client::is_on_whatsapp`] checks a batch of numbers in one usync query, answering in the order
+//!   asked ([`NumberStatus`]).
+//! - With the default `media-http` feature: [`Client::upload_media`] encrypts under a fresh media key and
+//!   POSTs to the hosts of the cached `media_conn` grant; [`Client::download_media`] fetches by direct
+//!   path (or URL) and checks SHA-256 and the MAC before decrypting; [`Client::send_media`] uploads and
+//!   sends. Media hosts are spoken to over https, or plain http when the chat socket is plain `ws://`
+//!   (the simulator).
 //!
 //! Storage: everything the client keeps lives in the [`Store`] it is built with, one store per device.
 //! The first `connect` of an empty store creates the [`Device`] (keys, registration id, signed prekey)

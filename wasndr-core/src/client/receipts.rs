@@ -77,7 +77,7 @@ pub(super) async fn handle_receipt(shared: &Shared, node: &crate::binary::Node) 
         sender: receipt.sender().clone(),
         ids: receipt.ids,
         kind,
-        timestamp: receipt.timestamp,
+        timestamp: receipt.timestamp.unwrap_or_else(unix_now),
     })))
 }
 

@@ -10,7 +10,7 @@ use wasndr_proto::e2e::{ContextInfo, ExtendedTextMessage, Message};
 use super::devices::{self, devices_of, fetch_bundles, group_info, without_session};
 use super::driver::unix_now;
 use super::history::stored_message;
-use super::messaging::{own_device, own_view, records_for_send};
+use super::messaging::{own_device, own_view, records_for_send, sender_key_memory_key};
 use super::{Client, Shared};
 use crate::error::{Error, Result};
 use crate::jid::Jid;
@@ -20,7 +20,6 @@ use crate::store::{AddressingMode, MessageStatus, StatusUpdate, StoredMessage};
 
 /// A message the server accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SentMessage {
     /// Its id (`3EB0…`, the web client's format).
     pub id: String,
@@ -28,13 +27,6 @@ pub struct SentMessage {
     pub to: Jid,
     /// The server's time of the message (from its ack), unix seconds.
     pub timestamp: u64,
-}
-
-/// The setting that remembers which devices hold our current sender key in `group` (Baileys'
-/// "sender-key memory"): they get no distribution message again. Kept as a setting so it is written in
-/// the same [`crate::store::Changes`] as the sender key it describes.
-fn sender_key_memory_key(group: &Jid) -> String {
-    format!("wasndr.sender-key-memory.{group}")
 }
 
 fn decode_memory(bytes: &[u8]) -> HashSet<Jid> {
@@ -67,6 +59,14 @@ fn group_sender<'a>(own: &OwnDevice<'a>, mode: AddressingMode) -> &'a Jid {
     }
 }
 
+/// Whether a send to `chat` addressing `devices` reaches its recipient: anyone but us, unless the chat
+/// is our own account (a note to self). Always, for a group: its skmsg goes to every member.
+fn reaches_recipient(chat: &Jid, own: &OwnDevice<'_>, devices: &[Jid]) -> bool {
+    chat.is_group()
+        || (own.is_own_account(chat) && !devices.is_empty())
+        || devices.iter().any(|device| !own.is_own_account(device))
+}
+
 /// Sends `message` to `to` and waits for the server's ack.
 pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<SentMessage> {
     let device = own_device(shared).await?;
@@ -97,7 +97,9 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
         .filter(|device| !own.is_this_device(device))
         .cloned()
         .collect();
-    if others.is_empty() && !chat.is_group() {
+    // A 1:1 message that would reach only our own devices (the user is not on WhatsApp, or the server
+    // listed no device) is not sent at all.
+    if !reaches_recipient(&chat, &own, &others) {
         return Err(Error::NoDevices(chat.to_string()));
     }
 
@@ -147,7 +149,13 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
         for (device, error) in &planned.skipped {
             tracing::debug!(%device, %error, "device skipped");
         }
-        if !chat.is_group() && planned.stanza.participants.is_empty() {
+        let addressed: Vec<Jid> = planned
+            .stanza
+            .participants
+            .iter()
+            .map(|(device, _)| device.clone())
+            .collect();
+        if !reaches_recipient(&chat, &own, &addressed) {
             return Err(Error::NoDevices(chat.to_string()));
         }
         let mut changes = planned.changes;
@@ -230,12 +238,14 @@ impl Client {
     ///
     /// Before the stanza is written, the advanced ratchets and the message (status `pending`) are
     /// stored; the server's ack moves it to `sent`, and receipts later to `delivered` and `read`.
-    /// Device lists come from the store's cache (one usync query for users not cached); sessions are
-    /// reused, and bundles fetched in one request for devices without one.
+    /// Device lists come from the store's cache (one usync query for the users not cached, or cached
+    /// more than 10 minutes ago); sessions are reused, and bundles fetched in one request for the
+    /// devices without one.
     ///
     /// Errors: [`Error::NotConnected`] (not logged in, or the connection went away),
     /// [`Error::NoDevices`] (nobody to encrypt for), [`Error::MessageRefused`] (the server's ack
-    /// carried an error), [`Error::RequestTimedOut`] (no ack in [`ClientConfig::iq_timeout`](super::ClientConfig)).
+    /// carried an error), [`Error::RequestTimedOut`] (no ack within
+    /// [`ClientConfig::iq_timeout`](super::ClientConfig)).
     pub async fn send_message(&self, to: &Jid, message: Message) -> Result<SentMessage> {
         send(self.shared(), to, message).await
     }

@@ -161,10 +161,7 @@ fn traffic(session: &SessionRef, event: &Event) -> Vec<EngineEvent> {
                 ReceiptKind::Played => DeliveryStatus::Played,
                 _ => return Vec::new(),
             };
-            let timestamp = receipt
-                .timestamp
-                .and_then(|t| i64::try_from(t).ok())
-                .unwrap_or_else(unix_now);
+            let timestamp = i64::try_from(receipt.timestamp).unwrap_or_else(|_| unix_now());
             receipt
                 .ids
                 .iter()

@@ -102,10 +102,12 @@ fn media_conn(shared: &Shared, node: &Node) -> IqAnswer {
     if node.child("media_conn").is_none() {
         return Ok(Vec::new());
     }
-    let host = shared
+    // The plain host first (clients on a plain socket use it over http), then the same host over
+    // HTTPS for clients that only speak https to media hosts (Baileys), which skip the first.
+    let plain = shared.info.media_url.trim_start_matches("http://").to_owned();
+    let tls = shared
         .info
-        .media_url
-        .trim_start_matches("http://")
+        .media_tls_url
         .trim_start_matches("https://")
         .to_owned();
     Ok(vec![
@@ -114,7 +116,14 @@ fn media_conn(shared: &Shared, node: &Node) -> IqAnswer {
             .attr("ttl", "300")
             .attr("auth_ttl", "21600")
             .attr("max_buckets", "12")
-            .children([Node::new("host").attr("hostname", host)]),
+            .children([
+                Node::new("host")
+                    .attr("hostname", plain)
+                    .attr("maxContentLengthBytes", crate::media::MAX_UPLOAD.to_string()),
+                Node::new("host")
+                    .attr("hostname", tls)
+                    .attr("maxContentLengthBytes", crate::media::MAX_UPLOAD.to_string()),
+            ]),
     ])
 }
 
