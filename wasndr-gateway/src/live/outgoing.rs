@@ -34,7 +34,8 @@ pub(crate) async fn send(
 }
 
 /// Encrypts and uploads the file; the message that carries it. Nothing has reached the chat yet when
-/// this fails, so its errors are ones the gateway refunds the quota unit for.
+/// this fails, so its errors are ones the gateway refunds the quota unit for. (`Client::send_media`
+/// does the same in one call, but its errors do not say whether the upload or the send failed.)
 async fn upload(client: &Client, media: OutgoingMedia) -> Result<wasndr_proto::e2e::Message, GatewayError> {
     let kind = match media.media_type {
         MediaType::Image => CoreMediaType::Image,
