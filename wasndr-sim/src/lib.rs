@@ -31,5 +31,5 @@ pub use config::SimConfig;
 pub use error::SimError;
 pub use info::SimInfo;
 pub use media_tls::MEDIA_CA_PEM;
-pub use phone::{ReceivedMedia, ReceivedMessage};
+pub use phone::{PhoneMedia, ReceivedMedia, ReceivedMessage};
 pub use simulator::{PhoneInfo, SimHandle, Simulator};

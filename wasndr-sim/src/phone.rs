@@ -1,6 +1,6 @@
 //! Virtual primary phones: device 0 of each account, holding a real Signal identity and prekeys. They
-//! decrypt what is sent to them (pairwise and sender-key group messages) and send text themselves, so
-//! every test has a peer.
+//! decrypt what is sent to them (pairwise and sender-key group messages) and send text and media
+//! themselves, so every test has a peer.
 //!
 //! The stanza building and the receive path here are the minimum the simulator needs; they should move
 //! onto wasndr-core's message planner and receive pipeline once those land.
@@ -12,7 +12,8 @@ use tokio::sync::mpsc;
 use wasndr_core::binary::{Content, Node};
 
 use wasndr_core::jid::Jid;
-use wasndr_core::message::{pad, unpad};
+use wasndr_core::media::MediaType;
+use wasndr_core::message::{MediaDetails, enc_media_type, media_message, pad, stanza_type, unpad};
 use wasndr_core::signal::cipher;
 use wasndr_core::signal::wire::SenderKeyDistributionMessage;
 use wasndr_core::signal::{
@@ -69,6 +70,21 @@ pub struct ReceivedMedia {
     /// The decrypted file (Rust API only).
     #[serde(skip)]
     pub data: Vec<u8>,
+}
+
+/// A file a virtual phone sends ([`SimHandle::send_media`](crate::SimHandle::send_media)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneMedia {
+    /// What the file is: image, video, gif, round video, audio, voice note, document or sticker.
+    pub kind: MediaType,
+    /// The plain file.
+    pub data: Vec<u8>,
+    /// Its MIME type (`image/jpeg`, `application/pdf`, …).
+    pub mimetype: String,
+    /// A caption (image, video, document).
+    pub caption: Option<String>,
+    /// The file name (document).
+    pub file_name: Option<String>,
 }
 
 /// A virtual primary phone.
@@ -273,6 +289,38 @@ impl Phone {
         self.send_message(shared, to, message).await
     }
 
+    /// Sends a file to a user or group JID as a media message; returns the message id. The phone
+    /// encrypts it with a fresh media key and puts the blob on the simulator's media host, as a phone
+    /// uploads before sending.
+    pub(crate) async fn send_media(
+        &self,
+        shared: &Shared,
+        to: &Jid,
+        media: PhoneMedia,
+    ) -> Result<String, SimError> {
+        if media.data.is_empty() {
+            return Err(SimError::InvalidField {
+                field: "data",
+                problem: "the file is empty".to_owned(),
+            });
+        }
+        let upload = crate::media::PhoneUpload::encrypt(shared, media.kind, &media.data);
+        let details = MediaDetails {
+            mimetype: media.mimetype,
+            caption: media.caption,
+            file_name: media.file_name,
+            ..MediaDetails::default()
+        };
+        let message =
+            media_message(media.kind, &details, &upload.uploaded).map_err(|_| SimError::InvalidField {
+                field: "kind",
+                problem: format!("{} files are not sent as messages", media.kind),
+            })?;
+        // On the host before the message goes out: a recipient may fetch it at once.
+        upload.publish(shared);
+        self.send_message(shared, to, message).await
+    }
+
     async fn send_message(
         &self,
         shared: &Shared,
@@ -281,6 +329,8 @@ impl Phone {
     ) -> Result<String, SimError> {
         let _guard = self.crypto.lock().await;
         let id = message_id();
+        // Every `<enc>` of a media message names its kind, as the reference clients send them.
+        let mediatype = enc_media_type(&message);
         let pad_message = |message: &e2e::Message| {
             let mut padding = [0u8; 1];
             rand::Rng::fill_bytes(&mut rng(), &mut padding);
@@ -321,13 +371,14 @@ impl Phone {
             };
             let plaintext = pad_message(&announce);
             for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
+                participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
             }
             children.push(Node::new("participants").children(participants));
             children.push(
                 Node::new("enc")
                     .attr("v", "2")
                     .attr("type", "skmsg")
+                    .attr_opt("mediatype", mediatype)
                     .bytes(skmsg.into_serialized()),
             );
         } else {
@@ -346,7 +397,7 @@ impl Phone {
             };
             let plaintext = pad_message(&message);
             for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
+                participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
             }
             if !own_devices.is_empty() {
                 let sent = e2e::Message {
@@ -359,7 +410,7 @@ impl Phone {
                 };
                 let plaintext = pad_message(&sent);
                 for device in own_devices {
-                    participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
+                    participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
                 }
             }
             children.push(Node::new("participants").children(participants));
@@ -367,7 +418,7 @@ impl Phone {
         let mut node = Node::new("message")
             .attr("to", if to.is_group() { to.clone() } else { to.to_non_ad() })
             .attr("id", id.clone())
-            .attr("type", "text");
+            .attr("type", stanza_type(&message));
         node.content = Content::Nodes(children);
         message::route(shared, &self.device(), &node, None);
         Ok(id)
@@ -380,6 +431,7 @@ impl Phone {
         shared: &Shared,
         device: &DeviceId,
         plaintext: &[u8],
+        mediatype: Option<&'static str>,
     ) -> Result<Node, SimError> {
         let address = ProtocolAddress::new(device.0.clone(), u32::from(device.1));
         let has_session = self
@@ -401,6 +453,7 @@ impl Phone {
         Ok(Node::new("to").attr("jid", jid).children([Node::new("enc")
             .attr("v", "2")
             .attr("type", ciphertext.enc_type())
+            .attr_opt("mediatype", mediatype)
             .bytes(ciphertext.into_serialized())]))
     }
 }
