@@ -5,22 +5,29 @@
 //! The stanza building and the receive path here are the minimum the simulator needs; they should move
 //! onto wasndr-core's message planner and receive pipeline once those land.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
-use wasndr_core::binary::{Content, Node};
+use wasndr_core::binary::Node;
 
 use wasndr_core::jid::Jid;
 use wasndr_core::media::MediaType;
-use wasndr_core::message::{MediaDetails, enc_media_type, media_message, pad, stanza_type, unpad};
+use wasndr_core::message::{
+    GroupSend, MediaDetails, OwnDevice, Records, SendRequest, media_message, plan_send, protocol_address,
+    unpad,
+};
 use wasndr_core::signal::cipher;
 use wasndr_core::signal::wire::SenderKeyDistributionMessage;
 use wasndr_core::signal::{
     IdentityKeyPair, PreKeyBundle, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
     generate_registration_id,
 };
-use wasndr_core::store::{MemoryStore, PreKeyStore, SessionStore, SignedPreKeyStore};
+use wasndr_core::store::{
+    IdentityKeyStore, MemoryStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore, StoreError,
+    TransactionalStore,
+};
 use wasndr_proto::Message as _;
 use wasndr_proto::e2e;
 
@@ -93,6 +100,7 @@ pub(crate) struct Phone {
     pub(crate) identity: IdentityKeyPair,
     /// The `rawId` of the ADV identities it issues.
     pub(crate) raw_id: u32,
+    registration_id: u32,
     store: MemoryStore,
     messages: Mutex<Vec<ReceivedMessage>>,
     /// Signal state changes one operation at a time.
@@ -147,6 +155,7 @@ impl Phone {
             number: number.to_owned(),
             identity,
             raw_id: rand::Rng::next_u32(&mut rng),
+            registration_id,
             store,
             messages: Mutex::new(Vec::new()),
             crypto: tokio::sync::Mutex::new(()),
@@ -321,6 +330,10 @@ impl Phone {
         self.send_message(shared, to, message).await
     }
 
+    /// Plans the send with wasndr-core's planner (the same one the Client uses): the message pairwise
+    /// to each device of a user (our own companions get a device-sent copy), or one sender-key message
+    /// to a group with the distribution message pairwise to every member device. Sessions start from
+    /// the devices' published bundles where there are none.
     async fn send_message(
         &self,
         shared: &Shared,
@@ -329,133 +342,95 @@ impl Phone {
     ) -> Result<String, SimError> {
         let _guard = self.crypto.lock().await;
         let id = message_id();
-        // Every `<enc>` of a media message names its kind, as the reference clients send them.
-        let mediatype = enc_media_type(&message);
-        let pad_message = |message: &e2e::Message| {
-            let mut padding = [0u8; 1];
-            rand::Rng::fill_bytes(&mut rng(), &mut padding);
-            pad(&message.encode_to_vec(), padding[0])
-        };
-        let mut children = Vec::new();
-        let mut participants = Vec::new();
-        if to.is_group() {
-            let targets = {
-                let net = shared.net();
+        let own_jid = Jid::pn(&self.number);
+        let devices: Vec<Jid> = {
+            let net = shared.net();
+            let accounts: Vec<String> = if to.is_group() {
                 let group = net
                     .groups
                     .get(to.user())
+                    .filter(|group| group.role_of(&self.number).is_some())
                     .ok_or_else(|| SimError::UnknownGroup(to.to_string()))?;
-                if group.role_of(&self.number).is_none() {
-                    return Err(SimError::UnknownGroup(to.to_string()));
-                }
-                let members: Vec<String> = group
+                group
                     .participants
                     .iter()
                     .map(|(phone, _)| phone.clone())
-                    .collect();
-                members
-                    .iter()
-                    .flat_map(|phone| net.devices_of(phone))
-                    .filter(|device| *device != self.device())
-                    .collect::<Vec<_>>()
-            };
-            let own = SenderKeyName::new(to.to_string(), ProtocolAddress::new(self.number.clone(), 0));
-            let distribution = cipher::create_sender_key_distribution(&self.store, &own, &mut rng()).await?;
-            let skmsg = cipher::group_encrypt(&self.store, &own, &pad_message(&message), &mut rng()).await?;
-            let announce = e2e::Message {
-                sender_key_distribution_message: Some(e2e::SenderKeyDistributionMessage {
-                    group_id: Some(to.to_string()),
-                    axolotl_sender_key_distribution_message: Some(distribution.serialized().to_vec()),
-                }),
-                ..Default::default()
-            };
-            let plaintext = pad_message(&announce);
-            for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
-            }
-            children.push(Node::new("participants").children(participants));
-            children.push(
-                Node::new("enc")
-                    .attr("v", "2")
-                    .attr("type", "skmsg")
-                    .attr_opt("mediatype", mediatype)
-                    .bytes(skmsg.into_serialized()),
-            );
-        } else {
-            let (targets, own_devices) = {
-                let net = shared.net();
+                    .collect()
+            } else {
                 let phone = net
                     .account_of(to)
                     .map(str::to_owned)
                     .ok_or_else(|| SimError::InvalidRecipient(to.to_string()))?;
-                let own: Vec<DeviceId> = net
-                    .devices_of(&self.number)
-                    .into_iter()
-                    .filter(|d| d.1 != 0)
-                    .collect();
-                (net.devices_of(&phone), own)
+                vec![phone, self.number.clone()]
             };
-            let plaintext = pad_message(&message);
-            for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
+            accounts
+                .iter()
+                .flat_map(|phone| net.devices_of(phone))
+                .map(|(phone, device)| Network::device_jid(&phone, device))
+                .collect()
+        };
+        let mut records = Records::default();
+        let mut bundles = HashMap::new();
+        for device in &devices {
+            let address = protocol_address(device);
+            let session = self.store.load_session(&address).await.map_err(core_error)?;
+            if let Some(identity) = self.store.remote_identity(&address).await.map_err(core_error)? {
+                records.identities.insert(address.clone(), identity);
             }
-            if !own_devices.is_empty() {
-                let sent = e2e::Message {
-                    device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
-                        destination_jid: Some(to.to_non_ad().to_string()),
-                        message: Some(Box::new(message.clone())),
-                        ..Default::default()
-                    })),
-                    ..Default::default()
-                };
-                let plaintext = pad_message(&sent);
-                for device in own_devices {
-                    participants.push(self.encrypt_for(shared, &device, &plaintext, mediatype).await?);
+            match session {
+                Some(session) if session.has_current_session() => {
+                    records.sessions.insert(address, session);
+                }
+                _ if device.user() == self.number && device.device() == 0 => {}
+                _ => {
+                    let bundle = bundle_of(&mut shared.net(), &(device.user().to_owned(), device.device()))
+                        .ok_or_else(|| SimError::InvalidRecipient(device.to_string()))?;
+                    bundles.insert(device.clone(), bundle);
                 }
             }
-            children.push(Node::new("participants").children(participants));
         }
-        let mut node = Node::new("message")
-            .attr("to", if to.is_group() { to.clone() } else { to.to_non_ad() })
-            .attr("id", id.clone())
-            .attr("type", stanza_type(&message));
-        node.content = Content::Nodes(children);
-        message::route(shared, &self.device(), &node, None);
+        let group = to.is_group().then_some(GroupSend {
+            sender: &own_jid,
+            addressing_mode: None,
+            has_sender_key: None,
+        });
+        if group.is_some() {
+            let name = SenderKeyName::new(to.to_string(), protocol_address(&own_jid));
+            if let Some(record) = self.store.load_sender_key(&name).await.map_err(core_error)? {
+                records.sender_keys.insert(name, record);
+            }
+        }
+        let request = SendRequest {
+            id: &id,
+            chat: to,
+            message: &message,
+            own: OwnDevice {
+                identity: &self.identity,
+                registration_id: self.registration_id,
+                pn: &own_jid,
+                lid: None,
+                device_identity: &[],
+            },
+            devices: &devices,
+            records: &records,
+            bundles: &bundles,
+            group,
+            now: unix_now(),
+        };
+        let mut planned = plan_send(&request, &mut rng())?;
+        if let Some((_, error)) = planned.skipped.into_iter().next() {
+            return Err(error.into());
+        }
+        // A primary device has no ADV identity of its own to show beside prekey messages.
+        planned.stanza.device_identity = None;
+        self.store.apply(&planned.changes).await.map_err(core_error)?;
+        message::route(shared, &self.device(), &planned.stanza.into_node(), None);
         Ok(id)
     }
+}
 
-    /// `<to jid=DEVICE><enc v=2 type=msg|pkmsg>…</enc></to>`, starting a session from the device's
-    /// published bundle when there is none.
-    async fn encrypt_for(
-        &self,
-        shared: &Shared,
-        device: &DeviceId,
-        plaintext: &[u8],
-        mediatype: Option<&'static str>,
-    ) -> Result<Node, SimError> {
-        let address = ProtocolAddress::new(device.0.clone(), u32::from(device.1));
-        let has_session = self
-            .store
-            .load_session(&address)
-            .await
-            .map_err(wasndr_core::Error::from)?
-            .is_some_and(|record| record.has_current_session());
-        if !has_session {
-            let bundle = {
-                let mut net = shared.net();
-                bundle_of(&mut net, device)
-            }
-            .ok_or_else(|| SimError::InvalidRecipient(format!("{}:{}", device.0, device.1)))?;
-            cipher::process_prekey_bundle(&self.store, &address, &bundle, &mut rng()).await?;
-        }
-        let ciphertext = cipher::encrypt(&self.store, &address, plaintext).await?;
-        let jid = Network::device_jid(&device.0, device.1);
-        Ok(Node::new("to").attr("jid", jid).children([Node::new("enc")
-            .attr("v", "2")
-            .attr("type", ciphertext.enc_type())
-            .attr_opt("mediatype", mediatype)
-            .bytes(ciphertext.into_serialized())]))
-    }
+fn core_error(error: StoreError) -> SimError {
+    SimError::Protocol(error.into())
 }
 
 /// A device's published bundle, consuming one one-time prekey.
