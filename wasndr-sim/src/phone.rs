@@ -6,6 +6,7 @@
 //! onto wasndr-core's message planner and receive pipeline once those land.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
@@ -15,20 +16,18 @@ use wasndr_core::binary::Node;
 use wasndr_core::jid::Jid;
 use wasndr_core::media::MediaType;
 use wasndr_core::message::{
-    GroupSend, MediaDetails, OwnDevice, Records, SendRequest, media_message, plan_send, protocol_address,
-    unpad,
+    GroupSend, MediaDetails, OwnDevice, ReceiveContext, ReceiveOutcome, RecordKeys, Records, SendRequest,
+    media_message, needed_records, plan_send, protocol_address, receive,
 };
-use wasndr_core::signal::cipher;
-use wasndr_core::signal::wire::SenderKeyDistributionMessage;
 use wasndr_core::signal::{
-    IdentityKeyPair, PreKeyBundle, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
+    IdentityKeyPair, PreKeyBundle, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
     generate_registration_id,
 };
+use wasndr_core::stanza::IncomingMessage;
 use wasndr_core::store::{
     IdentityKeyStore, MemoryStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore, StoreError,
     TransactionalStore,
 };
-use wasndr_proto::Message as _;
 use wasndr_proto::e2e;
 
 use crate::error::SimError;
@@ -94,6 +93,9 @@ pub struct PhoneMedia {
     pub file_name: Option<String>,
 }
 
+/// The id of the one signed prekey a phone publishes.
+const SIGNED_PREKEY_ID: u32 = 1;
+
 /// A virtual primary phone.
 pub(crate) struct Phone {
     pub(crate) number: String,
@@ -101,6 +103,10 @@ pub(crate) struct Phone {
     /// The `rawId` of the ADV identities it issues.
     pub(crate) raw_id: u32,
     registration_id: u32,
+    /// The id of the next one-time prekey a retry receipt hands out (after the published ones).
+    next_prekey_id: AtomicU32,
+    /// Retry receipts sent per message id.
+    retries: Mutex<HashMap<String, u32>>,
     store: MemoryStore,
     messages: Mutex<Vec<ReceivedMessage>>,
     /// Signal state changes one operation at a time.
@@ -128,7 +134,7 @@ impl Phone {
         let identity = IdentityKeyPair::generate(&mut rng);
         let registration_id = generate_registration_id(&mut rng);
         let store = MemoryStore::new(identity.clone(), registration_id);
-        let signed = SignedPreKeyRecord::generate(&identity, 1, unix_now(), &mut rng)?;
+        let signed = SignedPreKeyRecord::generate(&identity, SIGNED_PREKEY_ID, unix_now(), &mut rng)?;
         store
             .store_signed_prekey(&signed)
             .await
@@ -156,6 +162,8 @@ impl Phone {
             identity,
             raw_id: rand::Rng::next_u32(&mut rng),
             registration_id,
+            next_prekey_id: AtomicU32::new(prekeys + 1),
+            retries: Mutex::new(HashMap::new()),
             store,
             messages: Mutex::new(Vec::new()),
             crypto: tokio::sync::Mutex::new(()),
@@ -192,101 +200,136 @@ impl Phone {
         }
     }
 
+    /// Decrypts with wasndr-core's receive pipeline (the Client's), stores the record changes, records
+    /// what it carried, and only then answers with the pipeline's receipt (delivery, or retry with
+    /// keys when the sender must start over).
     async fn on_message(&self, shared: &Shared, node: Node) {
         let _guard = self.crypto.lock().await;
-        let (Some(id), Some(from)) = (
-            node.attr_str("id").map(str::to_owned),
-            node.attr_jid("from").map(|jid| jid.to_owned()),
-        ) else {
+        let Ok(incoming) = IncomingMessage::parse(&node) else {
             return;
         };
-        let participant = node.attr_jid("participant").map(|jid| jid.to_owned());
-        let sender = participant.clone().unwrap_or_else(|| from.clone());
-        let sender_phone = shared.net().account_of(&sender).map(str::to_owned);
-        let Some(sender_phone) = sender_phone else {
+        let Some(sender_phone) = shared.net().account_of(incoming.sender()).map(str::to_owned) else {
             return;
         };
-        let address = ProtocolAddress::new(sender_phone.clone(), u32::from(sender.device()));
-        let chat = if from.is_group() {
-            from.to_string()
-        } else if let Some(recipient) = node.attr_jid("recipient") {
-            recipient.to_owned().to_non_ad().to_string()
-        } else {
-            Jid::pn(&sender_phone).to_string()
+        let Ok(records) = self.load_records(&needed_records(&incoming, false)).await else {
+            return;
         };
+        let Ok(Some(signed)) = self.store.load_signed_prekey(SIGNED_PREKEY_ID).await else {
+            return;
+        };
+        let own_jid = Jid::pn(&self.number);
+        let previous_retries = self.retries_sent(&incoming.id);
+        let context = ReceiveContext {
+            own: self.own_device(&own_jid),
+            signed_prekey: &signed,
+            next_prekey_id: self.next_prekey_id.fetch_add(1, Ordering::Relaxed),
+            previous_retries,
+            active: true,
+            prefer_lid: false,
+        };
+        let received = receive(&incoming, &context, &records, &mut rng());
+        // Nothing is answered before it is stored: on a store failure the receipt is withheld.
+        if self.store.apply(&received.changes).await.is_err() {
+            return;
+        }
+        if let ReceiveOutcome::Failed {
+            retry_count: Some(count),
+            ..
+        } = &received.outcome
+        {
+            self.note_retry(&incoming.id, *count);
+        }
         let mut text = None;
         let mut media = None;
-        let mut failed = false;
-        for enc in node.children_with_tag("enc") {
-            let Some(ciphertext) = enc.content_bytes() else {
-                continue;
-            };
-            let plaintext = match enc.attr_str("type") {
-                Some(kind @ ("pkmsg" | "msg")) => {
-                    cipher::decrypt(&self.store, &address, kind, ciphertext, &mut rng()).await
-                }
-                Some("skmsg") => {
-                    let name = SenderKeyName::new(from.to_string(), address.clone());
-                    cipher::group_decrypt(&self.store, &name, ciphertext).await
-                }
-                _ => continue,
-            };
-            let Ok(plaintext) = plaintext else {
-                failed = true;
-                continue;
-            };
-            let Some(message) = unpad(&plaintext)
-                .ok()
-                .and_then(|bytes| e2e::Message::decode(bytes).ok())
-            else {
-                failed = true;
-                continue;
-            };
-            let message = match message.device_sent_message {
-                Some(sent) => sent.message.map(|inner| *inner).unwrap_or_default(),
-                None => message,
-            };
-            if let Some(distribution) = &message.sender_key_distribution_message
-                && let Some(bytes) = &distribution.axolotl_sender_key_distribution_message
-                && let Ok(parsed) = SenderKeyDistributionMessage::parse(bytes)
-            {
-                let group = distribution.group_id.clone().unwrap_or_else(|| from.to_string());
-                let name = SenderKeyName::new(group, address.clone());
-                let _ = cipher::process_sender_key_distribution(&self.store, &name, &parsed).await;
-            }
-            if let Some(body) = text_of(&message) {
+        for decrypted in &received.messages {
+            if let Some(body) = text_of(&decrypted.message) {
                 text = Some(body);
             }
-            if let Some(file) = crate::media::fetch_and_decrypt(shared, &message) {
+            if let Some(file) = crate::media::fetch_and_decrypt(shared, &decrypted.message) {
                 text.get_or_insert_with(String::new);
                 media = Some(file);
             }
         }
         if let Some(text) = text {
-            let timestamp = node
-                .attr_str("t")
-                .and_then(|t| t.parse().ok())
-                .unwrap_or_else(unix_now);
+            // A DM is filed under the sender's number; a copy our own device sent, under its recipient.
+            let chat = if received.chat.is_group() || received.from_me {
+                received.chat.to_non_ad()
+            } else {
+                Jid::pn(&sender_phone)
+            };
             self.messages
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(ReceivedMessage {
-                    id: id.clone(),
+                    id: incoming.id.clone(),
                     from: Jid::pn(&sender_phone).to_string(),
-                    chat,
+                    chat: chat.to_string(),
                     text,
-                    timestamp,
+                    timestamp: incoming.timestamp,
                     media,
                 });
         }
-        let mut receipt_node = Node::new("receipt")
-            .attr("id", id)
-            .attr("to", from)
-            .attr_opt("participant", participant);
-        if failed && node.attr_str("type").is_some() {
-            receipt_node.set_attr("type", "retry");
+        // The server's acks are the simulator's own business; receipts go to the sender.
+        for reply in received.replies.iter().filter(|reply| reply.tag == "receipt") {
+            receipt::relay(shared, &self.device(), reply);
         }
-        receipt::relay(shared, &self.device(), &receipt_node);
+    }
+
+    /// The records `keys` names, from the phone's store.
+    async fn load_records(&self, keys: &RecordKeys) -> Result<Records, StoreError> {
+        let mut records = Records::default();
+        for address in &keys.sessions {
+            if let Some(session) = self.store.load_session(address).await? {
+                records.sessions.insert(address.clone(), session);
+            }
+            if let Some(identity) = self.store.remote_identity(address).await? {
+                records.identities.insert(address.clone(), identity);
+            }
+        }
+        for id in &keys.prekeys {
+            if let Some(prekey) = self.store.load_prekey(*id).await? {
+                records.prekeys.insert(*id, prekey);
+            }
+        }
+        for id in &keys.signed_prekeys {
+            if let Some(signed) = self.store.load_signed_prekey(*id).await? {
+                records.signed_prekeys.insert(*id, signed);
+            }
+        }
+        for name in &keys.sender_keys {
+            if let Some(record) = self.store.load_sender_key(name).await? {
+                records.sender_keys.insert(name.clone(), record);
+            }
+        }
+        Ok(records)
+    }
+
+    /// How many retry receipts were sent for message `id` (the pipeline stops asking after a few).
+    fn retries_sent(&self, id: &str) -> u32 {
+        let retries = self
+            .retries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        retries.get(id).copied().unwrap_or(0)
+    }
+
+    fn note_retry(&self, id: &str, count: u32) {
+        let mut retries = self
+            .retries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        retries.insert(id.to_owned(), count);
+    }
+
+    fn own_device<'a>(&'a self, own_jid: &'a Jid) -> OwnDevice<'a> {
+        OwnDevice {
+            identity: &self.identity,
+            registration_id: self.registration_id,
+            pn: own_jid,
+            lid: None,
+            // A primary device has no ADV identity of its own to show beside prekey messages.
+            device_identity: &[],
+        }
     }
 
     /// Sends `text` to a user or group JID; returns the message id.
@@ -404,13 +447,7 @@ impl Phone {
             id: &id,
             chat: to,
             message: &message,
-            own: OwnDevice {
-                identity: &self.identity,
-                registration_id: self.registration_id,
-                pn: &own_jid,
-                lid: None,
-                device_identity: &[],
-            },
+            own: self.own_device(&own_jid),
             devices: &devices,
             records: &records,
             bundles: &bundles,
@@ -421,7 +458,7 @@ impl Phone {
         if let Some((_, error)) = planned.skipped.into_iter().next() {
             return Err(error.into());
         }
-        // A primary device has no ADV identity of its own to show beside prekey messages.
+        // The empty identity of `own_device` is not sent at all.
         planned.stanza.device_identity = None;
         self.store.apply(&planned.changes).await.map_err(core_error)?;
         message::route(shared, &self.device(), &planned.stanza.into_node(), None);
