@@ -2,8 +2,9 @@
 //! decrypt what is sent to them (pairwise and sender-key group messages) and send text and media
 //! themselves, so every test has a peer.
 //!
-//! The stanza building and the receive path here are the minimum the simulator needs; they should move
-//! onto wasndr-core's message planner and receive pipeline once those land.
+//! Sending and receiving go through wasndr-core's own pipelines (`plan_send`, `needed_records` +
+//! `receive`), the ones the Client uses, over the phone's in-memory store; this file only gathers the
+//! devices, records and bundles they need and files what arrived.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -420,16 +421,19 @@ impl Phone {
             if let Some(identity) = self.store.remote_identity(&address).await.map_err(core_error)? {
                 records.identities.insert(address.clone(), identity);
             }
-            match session {
-                Some(session) if session.has_current_session() => {
-                    records.sessions.insert(address, session);
-                }
-                _ if device.user() == self.number && device.device() == 0 => {}
-                _ => {
-                    let bundle = bundle_of(&mut shared.net(), &(device.user().to_owned(), device.device()))
-                        .ok_or_else(|| SimError::InvalidRecipient(device.to_string()))?;
-                    bundles.insert(device.clone(), bundle);
-                }
+            let this_device = device.user() == self.number && device.device() == 0;
+            if !this_device
+                && !session
+                    .as_ref()
+                    .is_some_and(|record| record.has_current_session())
+            {
+                let bundle = bundle_of(&mut shared.net(), &(device.user().to_owned(), device.device()))
+                    .ok_or_else(|| SimError::InvalidRecipient(device.to_string()))?;
+                bundles.insert(device.clone(), bundle);
+            }
+            // Kept even when stale: a new session archives the old states rather than dropping them.
+            if let Some(session) = session {
+                records.sessions.insert(address, session);
             }
         }
         let group = to.is_group().then_some(GroupSend {
