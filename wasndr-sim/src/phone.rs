@@ -266,7 +266,10 @@ impl Phone {
                     from: Jid::pn(&sender_phone).to_string(),
                     chat: chat.to_string(),
                     text,
-                    timestamp: incoming.timestamp,
+                    // The router stamps `t`; a stanza without one is filed as of now.
+                    timestamp: Some(incoming.timestamp)
+                        .filter(|t| *t > 0)
+                        .unwrap_or_else(unix_now),
                     media,
                 });
         }
