@@ -23,6 +23,14 @@ pub enum SimError {
     /// A JID that is neither a user nor a group the simulator knows.
     #[error("invalid recipient {0:?}")]
     InvalidRecipient(String),
+    /// A request field that is missing or wrong (the admin API's JSON field name, or the Rust API's).
+    #[error("invalid {field}: {problem}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The QR string does not parse.
     #[error("invalid QR code: {0}")]
     InvalidQr(wasndr_core::Error),

@@ -1,20 +1,28 @@
 //! The HTTP side, one port: `/ws/chat` (clients), `/admin/...` (control surface, JSON) and the media
 //! host (`/mms/...` upload, `/v/...` download).
+//!
+//! `POST /admin/phones/{phone}/send-media {"to", "kind": "image|video|audio|document", "mimetype",
+//! "caption"?, "fileName"?, "dataBase64"}` makes the phone send a file (201 `{"id"}`); a missing or
+//! wrong field is a 400 whose `error` names the field.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
+use wasndr_core::media::MediaType;
 
 use crate::error::SimError;
+use crate::phone::PhoneMedia;
 use crate::shared::Shared;
-use crate::simulator::{create_phone, number, phones};
+use crate::simulator::{create_phone, number, phones, recipient};
 
 type AppState = Arc<Shared>;
 
@@ -26,6 +34,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/phones/{phone}/scan", post(scan))
         .route("/admin/phones/{phone}/link-code", post(link_code))
         .route("/admin/phones/{phone}/send", post(send))
+        .route(
+            "/admin/phones/{phone}/send-media",
+            // The file comes base64-encoded: a third larger than the largest upload the host takes.
+            post(send_media).layer(DefaultBodyLimit::max(
+                crate::media::MAX_UPLOAD / 3 * 4 + 64 * 1024,
+            )),
+        )
         .route("/admin/phones/{phone}/messages", get(messages))
         .route("/admin/groups", post(new_group))
         .route(
@@ -66,6 +81,7 @@ impl IntoResponse for SimError {
             | SimError::NoLinkCodeRequest => StatusCode::NOT_FOUND,
             SimError::InvalidPhone(_)
             | SimError::InvalidRecipient(_)
+            | SimError::InvalidField { .. }
             | SimError::InvalidQr(_)
             | SimError::QrKeyMismatch => StatusCode::BAD_REQUEST,
             SimError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -155,6 +171,68 @@ async fn send(
     };
     let id = sender.send_text(&shared, &to, &body.text).await?;
     Ok(Json(json!({ "id": id })).into_response())
+}
+
+async fn send_media(
+    State(shared): State<AppState>,
+    Path(phone): Path<String>,
+    body: Bytes,
+) -> Result<Response, SimError> {
+    let phone = number(&phone)?;
+    let sender = shared.net().phone(&phone).ok_or(SimError::UnknownPhone(phone))?;
+    let body: Value = serde_json::from_slice(&body).map_err(|error| invalid("body", error.to_string()))?;
+    let to = recipient(required(&body, "to")?).map_err(|_| invalid("to", "not a phone number or JID"))?;
+    let kind = match required(&body, "kind")? {
+        "image" => MediaType::Image,
+        "video" => MediaType::Video,
+        "audio" => MediaType::Audio,
+        "document" => MediaType::Document,
+        _ => return Err(invalid("kind", "one of image, video, audio, document")),
+    };
+    let mimetype = required(&body, "mimetype")?.to_owned();
+    let caption = optional(&body, "caption")?;
+    let file_name = optional(&body, "fileName")?;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(required(&body, "dataBase64")?)
+        .map_err(|error| invalid("dataBase64", format!("not base64: {error}")))?;
+    if data.is_empty() {
+        return Err(invalid("dataBase64", "the file is empty"));
+    }
+    let media = PhoneMedia {
+        kind,
+        data,
+        mimetype,
+        caption,
+        file_name,
+    };
+    let id = sender.send_media(&shared, &to, media).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> SimError {
+    SimError::InvalidField {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// A string field that must be present and not empty.
+fn required<'a>(body: &'a Value, field: &'static str) -> Result<&'a str, SimError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Err(invalid(field, "missing")),
+        Some(Value::String(text)) if text.is_empty() => Err(invalid(field, "empty")),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(invalid(field, "not a string")),
+    }
+}
+
+/// A string field that may be absent or null.
+fn optional(body: &Value, field: &'static str) -> Result<Option<String>, SimError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(invalid(field, "not a string")),
+    }
 }
 
 async fn messages(State(shared): State<AppState>, Path(phone): Path<String>) -> Result<Response, SimError> {

@@ -1,8 +1,8 @@
 //! wasndr-sim: a WhatsApp-compatible network that real clients accept — Noise responder with its own
 //! certificate chain, binary stanzas, QR and link-code pairing with virtual primary phones that hold
-//! real Signal identities, login, prekeys, device lists, message routing with offline queues,
-//! receipts, presence, groups and a media host — controlled from Rust ([`SimHandle`]) or over HTTP
-//! (`/admin/...`).
+//! real Signal identities (they send and receive text, group text and media themselves), login,
+//! prekeys, device lists, message routing with offline queues, receipts, presence, groups and a media
+//! host — controlled from Rust ([`SimHandle`]) or over HTTP (`/admin/...`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), wasndr_sim::SimError> {
@@ -31,5 +31,5 @@ pub use config::SimConfig;
 pub use error::SimError;
 pub use info::SimInfo;
 pub use media_tls::MEDIA_CA_PEM;
-pub use phone::{ReceivedMedia, ReceivedMessage};
+pub use phone::{PhoneMedia, ReceivedMedia, ReceivedMessage};
 pub use simulator::{PhoneInfo, SimHandle, Simulator};

@@ -11,8 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use wasndr_core::media::{MEDIA_KEY_LEN, MediaType, media_token};
+use wasndr_core::message::UploadedMedia;
+
+use crate::network::Network;
 use crate::phone::ReceivedMedia;
-use crate::shared::Shared;
+use crate::shared::{Shared, rng, unix_now};
 
 /// The largest upload accepted, bytes (WhatsApp's hosts announce 100 MiB as `maxContentLengthBytes`).
 /// axum's 2 MB default body limit would otherwise refuse ordinary videos and documents.
@@ -30,19 +34,11 @@ pub(crate) async fn upload(
     }
     let file = {
         let mut net = shared.net();
-        let file = format!(
-            "{}-{}.enc",
-            net.next_number(),
-            token
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(16)
-                .collect::<String>()
-        );
+        let file = file_name(&mut net, &token);
         net.media.insert(file.clone(), Arc::new(body.to_vec()));
         file
     };
-    let direct_path = format!("/v/media/{file}?ccb=11-4");
+    let direct_path = direct_path(&file);
     // The URL names the host the file came in through: a client that uploaded over HTTPS downloads
     // from the host in the URL over HTTPS (Baileys does).
     let tls_host = shared.info.media_tls_url.trim_start_matches("https://");
@@ -60,6 +56,64 @@ pub(crate) async fn upload(
         "direct_path": direct_path,
     }))
     .into_response()
+}
+
+/// A fresh blob name: unique by the network's counter, readable by the upload token's first letters.
+fn file_name(net: &mut Network, token: &str) -> String {
+    format!(
+        "{}-{}.enc",
+        net.next_number(),
+        token
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect::<String>()
+    )
+}
+
+/// The path a blob downloads from, as the upload response gives it.
+fn direct_path(file: &str) -> String {
+    format!("/v/media/{file}?ccb=11-4")
+}
+
+/// A file a virtual phone sends, encrypted and named but not yet on the host: the phone builds its
+/// message from [`uploaded`](Self::uploaded) first, so a file whose message cannot be built is never
+/// stored.
+pub(crate) struct PhoneUpload {
+    /// What the message carries: key, hashes, direct path and plain-host URL.
+    pub(crate) uploaded: UploadedMedia,
+    file: String,
+    body: Vec<u8>,
+}
+
+impl PhoneUpload {
+    /// Encrypts `data` as `kind` under a fresh media key, as a phone does before uploading. The phone
+    /// and the host are one process, so the blob goes straight into the host's store (no HTTP).
+    pub(crate) fn encrypt(shared: &Shared, kind: MediaType, data: &[u8]) -> PhoneUpload {
+        let mut media_key = [0u8; MEDIA_KEY_LEN];
+        rand::Rng::fill_bytes(&mut rng(), &mut media_key);
+        let encrypted = wasndr_core::media::encrypt(&media_key, kind, data);
+        let token = media_token(&encrypted.hashes.file_enc_sha256);
+        let file = file_name(&mut shared.net(), &token);
+        let direct_path = direct_path(&file);
+        let uploaded = UploadedMedia {
+            media_key,
+            hashes: encrypted.hashes,
+            url: format!("{}{direct_path}", shared.info.media_url),
+            direct_path,
+            media_key_timestamp: i64::try_from(unix_now()).unwrap_or(i64::MAX),
+        };
+        PhoneUpload {
+            uploaded,
+            file,
+            body: encrypted.body,
+        }
+    }
+
+    /// Puts the blob on the host, where its direct path and URL now serve it.
+    pub(crate) fn publish(self, shared: &Shared) {
+        shared.net().media.insert(self.file, Arc::new(self.body));
+    }
 }
 
 /// Serves a stored blob.

@@ -1,26 +1,34 @@
 //! Virtual primary phones: device 0 of each account, holding a real Signal identity and prekeys. They
-//! decrypt what is sent to them (pairwise and sender-key group messages) and send text themselves, so
-//! every test has a peer.
+//! decrypt what is sent to them (pairwise and sender-key group messages) and send text and media
+//! themselves, so every test has a peer.
 //!
-//! The stanza building and the receive path here are the minimum the simulator needs; they should move
-//! onto wasndr-core's message planner and receive pipeline once those land.
+//! Sending and receiving go through wasndr-core's own pipelines (`plan_send`, `needed_records` +
+//! `receive`), the ones the Client uses, over the phone's in-memory store; this file only gathers the
+//! devices, records and bundles they need and files what arrived.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
-use wasndr_core::binary::{Content, Node};
+use wasndr_core::binary::Node;
 
 use wasndr_core::jid::Jid;
-use wasndr_core::message::{pad, unpad};
-use wasndr_core::signal::cipher;
-use wasndr_core::signal::wire::SenderKeyDistributionMessage;
+use wasndr_core::media::MediaType;
+use wasndr_core::message::{
+    GroupSend, MediaDetails, OwnDevice, ReceiveContext, ReceiveOutcome, RecordKeys, Records, SendRequest,
+    media_message, needed_records, plan_send, protocol_address, receive,
+};
 use wasndr_core::signal::{
-    IdentityKeyPair, PreKeyBundle, ProtocolAddress, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
+    IdentityKeyPair, PreKeyBundle, SenderKeyName, SignedPreKeyRecord, generate_prekeys,
     generate_registration_id,
 };
-use wasndr_core::store::{MemoryStore, PreKeyStore, SessionStore, SignedPreKeyStore};
-use wasndr_proto::Message as _;
+use wasndr_core::stanza::IncomingMessage;
+use wasndr_core::store::{
+    IdentityKeyStore, MemoryStore, PreKeyStore, SenderKeyStore, SessionStore, SignedPreKeyStore, StoreError,
+    TransactionalStore,
+};
 use wasndr_proto::e2e;
 
 use crate::error::SimError;
@@ -71,12 +79,35 @@ pub struct ReceivedMedia {
     pub data: Vec<u8>,
 }
 
+/// A file a virtual phone sends ([`SimHandle::send_media`](crate::SimHandle::send_media)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneMedia {
+    /// What the file is: image, video, gif, round video, audio, voice note, document or sticker.
+    pub kind: MediaType,
+    /// The plain file.
+    pub data: Vec<u8>,
+    /// Its MIME type (`image/jpeg`, `application/pdf`, …).
+    pub mimetype: String,
+    /// A caption (image, video, document).
+    pub caption: Option<String>,
+    /// The file name (document).
+    pub file_name: Option<String>,
+}
+
+/// The id of the one signed prekey a phone publishes.
+const SIGNED_PREKEY_ID: u32 = 1;
+
 /// A virtual primary phone.
 pub(crate) struct Phone {
     pub(crate) number: String,
     pub(crate) identity: IdentityKeyPair,
     /// The `rawId` of the ADV identities it issues.
     pub(crate) raw_id: u32,
+    registration_id: u32,
+    /// The id of the next one-time prekey a retry receipt hands out (after the published ones).
+    next_prekey_id: AtomicU32,
+    /// Retry receipts sent per message id.
+    retries: Mutex<HashMap<String, u32>>,
     store: MemoryStore,
     messages: Mutex<Vec<ReceivedMessage>>,
     /// Signal state changes one operation at a time.
@@ -104,7 +135,7 @@ impl Phone {
         let identity = IdentityKeyPair::generate(&mut rng);
         let registration_id = generate_registration_id(&mut rng);
         let store = MemoryStore::new(identity.clone(), registration_id);
-        let signed = SignedPreKeyRecord::generate(&identity, 1, unix_now(), &mut rng)?;
+        let signed = SignedPreKeyRecord::generate(&identity, SIGNED_PREKEY_ID, unix_now(), &mut rng)?;
         store
             .store_signed_prekey(&signed)
             .await
@@ -131,6 +162,9 @@ impl Phone {
             number: number.to_owned(),
             identity,
             raw_id: rand::Rng::next_u32(&mut rng),
+            registration_id,
+            next_prekey_id: AtomicU32::new(prekeys + 1),
+            retries: Mutex::new(HashMap::new()),
             store,
             messages: Mutex::new(Vec::new()),
             crypto: tokio::sync::Mutex::new(()),
@@ -167,101 +201,139 @@ impl Phone {
         }
     }
 
+    /// Decrypts with wasndr-core's receive pipeline (the Client's), stores the record changes, records
+    /// what it carried, and only then answers with the pipeline's receipt (delivery, or retry with
+    /// keys when the sender must start over).
     async fn on_message(&self, shared: &Shared, node: Node) {
         let _guard = self.crypto.lock().await;
-        let (Some(id), Some(from)) = (
-            node.attr_str("id").map(str::to_owned),
-            node.attr_jid("from").map(|jid| jid.to_owned()),
-        ) else {
+        let Ok(incoming) = IncomingMessage::parse(&node) else {
             return;
         };
-        let participant = node.attr_jid("participant").map(|jid| jid.to_owned());
-        let sender = participant.clone().unwrap_or_else(|| from.clone());
-        let sender_phone = shared.net().account_of(&sender).map(str::to_owned);
-        let Some(sender_phone) = sender_phone else {
+        let Some(sender_phone) = shared.net().account_of(incoming.sender()).map(str::to_owned) else {
             return;
         };
-        let address = ProtocolAddress::new(sender_phone.clone(), u32::from(sender.device()));
-        let chat = if from.is_group() {
-            from.to_string()
-        } else if let Some(recipient) = node.attr_jid("recipient") {
-            recipient.to_owned().to_non_ad().to_string()
-        } else {
-            Jid::pn(&sender_phone).to_string()
+        let Ok(records) = self.load_records(&needed_records(&incoming, false)).await else {
+            return;
         };
+        let Ok(Some(signed)) = self.store.load_signed_prekey(SIGNED_PREKEY_ID).await else {
+            return;
+        };
+        let own_jid = Jid::pn(&self.number);
+        let previous_retries = self.retries_sent(&incoming.id);
+        let context = ReceiveContext {
+            own: self.own_device(&own_jid),
+            signed_prekey: &signed,
+            next_prekey_id: self.next_prekey_id.fetch_add(1, Ordering::Relaxed),
+            previous_retries,
+            active: true,
+            prefer_lid: false,
+        };
+        let received = receive(&incoming, &context, &records, &mut rng());
+        // Nothing is answered before it is stored: on a store failure the receipt is withheld.
+        if self.store.apply(&received.changes).await.is_err() {
+            return;
+        }
+        if let ReceiveOutcome::Failed {
+            retry_count: Some(count),
+            ..
+        } = &received.outcome
+        {
+            self.note_retry(&incoming.id, *count);
+        }
         let mut text = None;
         let mut media = None;
-        let mut failed = false;
-        for enc in node.children_with_tag("enc") {
-            let Some(ciphertext) = enc.content_bytes() else {
-                continue;
-            };
-            let plaintext = match enc.attr_str("type") {
-                Some(kind @ ("pkmsg" | "msg")) => {
-                    cipher::decrypt(&self.store, &address, kind, ciphertext, &mut rng()).await
-                }
-                Some("skmsg") => {
-                    let name = SenderKeyName::new(from.to_string(), address.clone());
-                    cipher::group_decrypt(&self.store, &name, ciphertext).await
-                }
-                _ => continue,
-            };
-            let Ok(plaintext) = plaintext else {
-                failed = true;
-                continue;
-            };
-            let Some(message) = unpad(&plaintext)
-                .ok()
-                .and_then(|bytes| e2e::Message::decode(bytes).ok())
-            else {
-                failed = true;
-                continue;
-            };
-            let message = match message.device_sent_message {
-                Some(sent) => sent.message.map(|inner| *inner).unwrap_or_default(),
-                None => message,
-            };
-            if let Some(distribution) = &message.sender_key_distribution_message
-                && let Some(bytes) = &distribution.axolotl_sender_key_distribution_message
-                && let Ok(parsed) = SenderKeyDistributionMessage::parse(bytes)
-            {
-                let group = distribution.group_id.clone().unwrap_or_else(|| from.to_string());
-                let name = SenderKeyName::new(group, address.clone());
-                let _ = cipher::process_sender_key_distribution(&self.store, &name, &parsed).await;
-            }
-            if let Some(body) = text_of(&message) {
+        for decrypted in &received.messages {
+            if let Some(body) = text_of(&decrypted.message) {
                 text = Some(body);
             }
-            if let Some(file) = crate::media::fetch_and_decrypt(shared, &message) {
+            if let Some(file) = crate::media::fetch_and_decrypt(shared, &decrypted.message) {
                 text.get_or_insert_with(String::new);
                 media = Some(file);
             }
         }
         if let Some(text) = text {
-            let timestamp = node
-                .attr_str("t")
-                .and_then(|t| t.parse().ok())
-                .unwrap_or_else(unix_now);
+            // A DM is filed under the sender's number; a copy our own device sent, under its recipient.
+            let chat = if received.chat.is_group() || received.from_me {
+                received.chat.to_non_ad()
+            } else {
+                Jid::pn(&sender_phone)
+            };
             self.messages
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(ReceivedMessage {
-                    id: id.clone(),
+                    id: incoming.id.clone(),
                     from: Jid::pn(&sender_phone).to_string(),
-                    chat,
+                    chat: chat.to_string(),
                     text,
-                    timestamp,
+                    // The router stamps `t`; a stanza without one is filed as of now.
+                    timestamp: Some(incoming.timestamp)
+                        .filter(|t| *t > 0)
+                        .unwrap_or_else(unix_now),
                     media,
                 });
         }
-        let mut receipt_node = Node::new("receipt")
-            .attr("id", id)
-            .attr("to", from)
-            .attr_opt("participant", participant);
-        if failed && node.attr_str("type").is_some() {
-            receipt_node.set_attr("type", "retry");
+        // The server's acks are the simulator's own business; receipts go to the sender.
+        for reply in received.replies.iter().filter(|reply| reply.tag == "receipt") {
+            receipt::relay(shared, &self.device(), reply);
         }
-        receipt::relay(shared, &self.device(), &receipt_node);
+    }
+
+    /// The records `keys` names, from the phone's store.
+    async fn load_records(&self, keys: &RecordKeys) -> Result<Records, StoreError> {
+        let mut records = Records::default();
+        for address in &keys.sessions {
+            if let Some(session) = self.store.load_session(address).await? {
+                records.sessions.insert(address.clone(), session);
+            }
+            if let Some(identity) = self.store.remote_identity(address).await? {
+                records.identities.insert(address.clone(), identity);
+            }
+        }
+        for id in &keys.prekeys {
+            if let Some(prekey) = self.store.load_prekey(*id).await? {
+                records.prekeys.insert(*id, prekey);
+            }
+        }
+        for id in &keys.signed_prekeys {
+            if let Some(signed) = self.store.load_signed_prekey(*id).await? {
+                records.signed_prekeys.insert(*id, signed);
+            }
+        }
+        for name in &keys.sender_keys {
+            if let Some(record) = self.store.load_sender_key(name).await? {
+                records.sender_keys.insert(name.clone(), record);
+            }
+        }
+        Ok(records)
+    }
+
+    /// How many retry receipts were sent for message `id` (the pipeline stops asking after a few).
+    fn retries_sent(&self, id: &str) -> u32 {
+        let retries = self
+            .retries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        retries.get(id).copied().unwrap_or(0)
+    }
+
+    fn note_retry(&self, id: &str, count: u32) {
+        let mut retries = self
+            .retries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        retries.insert(id.to_owned(), count);
+    }
+
+    fn own_device<'a>(&'a self, own_jid: &'a Jid) -> OwnDevice<'a> {
+        OwnDevice {
+            identity: &self.identity,
+            registration_id: self.registration_id,
+            pn: own_jid,
+            lid: None,
+            // A primary device has no ADV identity of its own to show beside prekey messages.
+            device_identity: &[],
+        }
     }
 
     /// Sends `text` to a user or group JID; returns the message id.
@@ -273,6 +345,42 @@ impl Phone {
         self.send_message(shared, to, message).await
     }
 
+    /// Sends a file to a user or group JID as a media message; returns the message id. The phone
+    /// encrypts it with a fresh media key and puts the blob on the simulator's media host, as a phone
+    /// uploads before sending.
+    pub(crate) async fn send_media(
+        &self,
+        shared: &Shared,
+        to: &Jid,
+        media: PhoneMedia,
+    ) -> Result<String, SimError> {
+        if media.data.is_empty() {
+            return Err(SimError::InvalidField {
+                field: "data",
+                problem: "the file is empty".to_owned(),
+            });
+        }
+        let upload = crate::media::PhoneUpload::encrypt(shared, media.kind, &media.data);
+        let details = MediaDetails {
+            mimetype: media.mimetype,
+            caption: media.caption,
+            file_name: media.file_name,
+            ..MediaDetails::default()
+        };
+        let message =
+            media_message(media.kind, &details, &upload.uploaded).map_err(|_| SimError::InvalidField {
+                field: "kind",
+                problem: format!("{} files are not sent as messages", media.kind),
+            })?;
+        // On the host before the message goes out: a recipient may fetch it at once.
+        upload.publish(shared);
+        self.send_message(shared, to, message).await
+    }
+
+    /// Plans the send with wasndr-core's planner (the same one the Client uses): the message pairwise
+    /// to each device of a user (our own companions get a device-sent copy), or one sender-key message
+    /// to a group with the distribution message pairwise to every member device. Sessions start from
+    /// the devices' published bundles where there are none.
     async fn send_message(
         &self,
         shared: &Shared,
@@ -281,128 +389,92 @@ impl Phone {
     ) -> Result<String, SimError> {
         let _guard = self.crypto.lock().await;
         let id = message_id();
-        let pad_message = |message: &e2e::Message| {
-            let mut padding = [0u8; 1];
-            rand::Rng::fill_bytes(&mut rng(), &mut padding);
-            pad(&message.encode_to_vec(), padding[0])
-        };
-        let mut children = Vec::new();
-        let mut participants = Vec::new();
-        if to.is_group() {
-            let targets = {
-                let net = shared.net();
+        let own_jid = Jid::pn(&self.number);
+        let devices: Vec<Jid> = {
+            let net = shared.net();
+            let accounts: Vec<String> = if to.is_group() {
                 let group = net
                     .groups
                     .get(to.user())
+                    .filter(|group| group.role_of(&self.number).is_some())
                     .ok_or_else(|| SimError::UnknownGroup(to.to_string()))?;
-                if group.role_of(&self.number).is_none() {
-                    return Err(SimError::UnknownGroup(to.to_string()));
-                }
-                let members: Vec<String> = group
+                group
                     .participants
                     .iter()
                     .map(|(phone, _)| phone.clone())
-                    .collect();
-                members
-                    .iter()
-                    .flat_map(|phone| net.devices_of(phone))
-                    .filter(|device| *device != self.device())
-                    .collect::<Vec<_>>()
-            };
-            let own = SenderKeyName::new(to.to_string(), ProtocolAddress::new(self.number.clone(), 0));
-            let distribution = cipher::create_sender_key_distribution(&self.store, &own, &mut rng()).await?;
-            let skmsg = cipher::group_encrypt(&self.store, &own, &pad_message(&message), &mut rng()).await?;
-            let announce = e2e::Message {
-                sender_key_distribution_message: Some(e2e::SenderKeyDistributionMessage {
-                    group_id: Some(to.to_string()),
-                    axolotl_sender_key_distribution_message: Some(distribution.serialized().to_vec()),
-                }),
-                ..Default::default()
-            };
-            let plaintext = pad_message(&announce);
-            for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
-            }
-            children.push(Node::new("participants").children(participants));
-            children.push(
-                Node::new("enc")
-                    .attr("v", "2")
-                    .attr("type", "skmsg")
-                    .bytes(skmsg.into_serialized()),
-            );
-        } else {
-            let (targets, own_devices) = {
-                let net = shared.net();
+                    .collect()
+            } else {
                 let phone = net
                     .account_of(to)
                     .map(str::to_owned)
                     .ok_or_else(|| SimError::InvalidRecipient(to.to_string()))?;
-                let own: Vec<DeviceId> = net
-                    .devices_of(&self.number)
-                    .into_iter()
-                    .filter(|d| d.1 != 0)
-                    .collect();
-                (net.devices_of(&phone), own)
+                vec![phone, self.number.clone()]
             };
-            let plaintext = pad_message(&message);
-            for device in targets {
-                participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
+            accounts
+                .iter()
+                .flat_map(|phone| net.devices_of(phone))
+                .map(|(phone, device)| Network::device_jid(&phone, device))
+                .collect()
+        };
+        let mut records = Records::default();
+        let mut bundles = HashMap::new();
+        for device in &devices {
+            let address = protocol_address(device);
+            let session = self.store.load_session(&address).await.map_err(core_error)?;
+            if let Some(identity) = self.store.remote_identity(&address).await.map_err(core_error)? {
+                records.identities.insert(address.clone(), identity);
             }
-            if !own_devices.is_empty() {
-                let sent = e2e::Message {
-                    device_sent_message: Some(Box::new(e2e::DeviceSentMessage {
-                        destination_jid: Some(to.to_non_ad().to_string()),
-                        message: Some(Box::new(message.clone())),
-                        ..Default::default()
-                    })),
-                    ..Default::default()
-                };
-                let plaintext = pad_message(&sent);
-                for device in own_devices {
-                    participants.push(self.encrypt_for(shared, &device, &plaintext).await?);
-                }
+            let this_device = device.user() == self.number && device.device() == 0;
+            if !this_device
+                && !session
+                    .as_ref()
+                    .is_some_and(|record| record.has_current_session())
+            {
+                let bundle = bundle_of(&mut shared.net(), &(device.user().to_owned(), device.device()))
+                    .ok_or_else(|| SimError::InvalidRecipient(device.to_string()))?;
+                bundles.insert(device.clone(), bundle);
             }
-            children.push(Node::new("participants").children(participants));
+            // Kept even when stale: a new session archives the old states rather than dropping them.
+            if let Some(session) = session {
+                records.sessions.insert(address, session);
+            }
         }
-        let mut node = Node::new("message")
-            .attr("to", if to.is_group() { to.clone() } else { to.to_non_ad() })
-            .attr("id", id.clone())
-            .attr("type", "text");
-        node.content = Content::Nodes(children);
-        message::route(shared, &self.device(), &node, None);
+        let group = to.is_group().then_some(GroupSend {
+            sender: &own_jid,
+            addressing_mode: None,
+            has_sender_key: None,
+        });
+        if group.is_some() {
+            let name = SenderKeyName::new(to.to_string(), protocol_address(&own_jid));
+            if let Some(record) = self.store.load_sender_key(&name).await.map_err(core_error)? {
+                records.sender_keys.insert(name, record);
+            }
+        }
+        let request = SendRequest {
+            id: &id,
+            chat: to,
+            message: &message,
+            own: self.own_device(&own_jid),
+            devices: &devices,
+            records: &records,
+            bundles: &bundles,
+            group,
+            now: unix_now(),
+        };
+        let mut planned = plan_send(&request, &mut rng())?;
+        if let Some((_, error)) = planned.skipped.into_iter().next() {
+            return Err(error.into());
+        }
+        // The empty identity of `own_device` is not sent at all.
+        planned.stanza.device_identity = None;
+        self.store.apply(&planned.changes).await.map_err(core_error)?;
+        message::route(shared, &self.device(), &planned.stanza.into_node(), None);
         Ok(id)
     }
+}
 
-    /// `<to jid=DEVICE><enc v=2 type=msg|pkmsg>…</enc></to>`, starting a session from the device's
-    /// published bundle when there is none.
-    async fn encrypt_for(
-        &self,
-        shared: &Shared,
-        device: &DeviceId,
-        plaintext: &[u8],
-    ) -> Result<Node, SimError> {
-        let address = ProtocolAddress::new(device.0.clone(), u32::from(device.1));
-        let has_session = self
-            .store
-            .load_session(&address)
-            .await
-            .map_err(wasndr_core::Error::from)?
-            .is_some_and(|record| record.has_current_session());
-        if !has_session {
-            let bundle = {
-                let mut net = shared.net();
-                bundle_of(&mut net, device)
-            }
-            .ok_or_else(|| SimError::InvalidRecipient(format!("{}:{}", device.0, device.1)))?;
-            cipher::process_prekey_bundle(&self.store, &address, &bundle, &mut rng()).await?;
-        }
-        let ciphertext = cipher::encrypt(&self.store, &address, plaintext).await?;
-        let jid = Network::device_jid(&device.0, device.1);
-        Ok(Node::new("to").attr("jid", jid).children([Node::new("enc")
-            .attr("v", "2")
-            .attr("type", ciphertext.enc_type())
-            .bytes(ciphertext.into_serialized())]))
-    }
+fn core_error(error: StoreError) -> SimError {
+    SimError::Protocol(error.into())
 }
 
 /// A device's published bundle, consuming one one-time prekey.

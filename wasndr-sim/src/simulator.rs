@@ -16,7 +16,7 @@ use crate::error::SimError;
 use crate::handlers;
 use crate::info::SimInfo;
 use crate::network::{Account, Device, Session};
-use crate::phone::{Phone, ReceivedMessage};
+use crate::phone::{Phone, PhoneMedia, ReceivedMessage};
 use crate::shared::{Shared, rng, unix_now};
 
 /// Entry point: `Simulator::start(config)`.
@@ -165,6 +165,15 @@ impl SimHandle {
         sender.send_text(&self.shared, &to, text).await
     }
 
+    /// `phone` sends a file to a user or group JID (or a bare phone number) as a media message: it
+    /// encrypts the file under a fresh media key, puts the blob on the simulator's media host and sends
+    /// the message like a text. Returns the message id.
+    pub async fn send_media(&self, phone: &str, to: &str, media: PhoneMedia) -> Result<String, SimError> {
+        let sender = self.phone(phone)?;
+        let to = recipient(to)?;
+        sender.send_media(&self.shared, &to, media).await
+    }
+
     /// What `phone` received and decrypted, oldest first.
     pub fn messages(&self, phone: &str) -> Result<Vec<ReceivedMessage>, SimError> {
         Ok(self.phone(phone)?.messages())
@@ -256,7 +265,7 @@ pub(crate) fn number(phone: &str) -> Result<String, SimError> {
 }
 
 /// A user or group JID, or a bare phone number.
-fn recipient(to: &str) -> Result<Jid, SimError> {
+pub(crate) fn recipient(to: &str) -> Result<Jid, SimError> {
     if to.contains('@') {
         Jid::parse(to).map_err(|_| SimError::InvalidRecipient(to.to_owned()))
     } else {
