@@ -530,3 +530,45 @@ fn a_linked_session_comes_back_connected_after_a_restart_without_a_qr() {
     });
     server.terminate();
 }
+
+#[test]
+fn after_a_restart_the_embedded_sandbox_ends_old_sessions_disconnected() {
+    // The embedded simulator starts empty each time: a session linked to the previous one must end
+    // `disconnected` (its device is unknown there), not retry forever.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("wasndr.db");
+    let db = db.to_str().unwrap();
+    let key = account(db, "Agency", "standard");
+    let server = start_with(db, &["--sandbox"]);
+    let addr = server.addr.clone();
+    let id = session_with_qr(&addr, &key);
+    ok(
+        &addr,
+        "POST",
+        "/api/v1/sandbox/phones",
+        &key,
+        Some(json!({"phone": OWN})),
+        201,
+    );
+    let scan = format!("/api/v1/sandbox/sessions/{id}/scan");
+    ok(&addr, "POST", &scan, &key, Some(json!({"phone": OWN})), 200);
+    until_connected(&addr, &key, &id, OWN);
+    server.terminate();
+
+    let server = start_with(db, &["--sandbox"]);
+    let addr = server.addr.clone();
+    poll("the old session to end disconnected", || {
+        let status = ok(
+            &addr,
+            "GET",
+            &format!("/api/v1/sessions/{id}/status"),
+            &key,
+            None,
+            200,
+        );
+        (status["status"] == "disconnected").then_some(())
+    });
+    let listed = ok(&addr, "GET", "/api/v1/sessions", &key, None, 200);
+    assert_eq!(listed[0]["status"], "disconnected", "{listed}");
+    server.terminate();
+}
