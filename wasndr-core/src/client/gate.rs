@@ -94,3 +94,87 @@ impl std::fmt::Debug for Gate {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::client::event::MessageInfo;
+    use crate::jid::Jid;
+
+    fn message(id: &str) -> MessageEvent {
+        let jid = Jid::parse("15550001111@s.whatsapp.net").unwrap();
+        MessageEvent {
+            info: MessageInfo {
+                id: id.to_owned(),
+                chat: jid.clone(),
+                sender: jid,
+                from_me: false,
+                timestamp: 0,
+                push_name: None,
+                is_group: false,
+                offline: false,
+            },
+            message: None,
+            raw: bytes::Bytes::new(),
+        }
+    }
+
+    /// Records the ids it sees, in order, after waiting `delay` for each.
+    struct Slow {
+        delay: Duration,
+        done: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl MessageGate for Slow {
+        async fn before_ack(&self, message: &MessageEvent, _: GateDelivery) {
+            tokio::time::sleep(self.delay).await;
+            self.done.lock().unwrap().push(message.info.id.clone());
+        }
+    }
+
+    fn gate(delay: Duration, timeout: Duration) -> (Gate, Arc<Slow>) {
+        let slow = Arc::new(Slow {
+            delay,
+            done: Mutex::new(Vec::new()),
+        });
+        let gate = Gate {
+            hook: slow.clone(),
+            timeout,
+        };
+        (gate, slow)
+    }
+
+    #[tokio::test]
+    async fn a_gate_in_time_has_run_for_every_message_in_order_when_pass_returns() {
+        let (gate, slow) = gate(Duration::from_millis(5), Duration::from_secs(10));
+        gate.pass(vec![message("a"), message("b")], GateDelivery::First)
+            .await;
+        assert_eq!(*slow.done.lock().unwrap(), vec!["a", "b"]);
+    }
+
+    #[tokio::test]
+    async fn a_slow_gate_is_given_up_on_at_the_timeout_and_still_finishes() {
+        let (gate, slow) = gate(Duration::from_millis(300), Duration::from_millis(30));
+        let started = Instant::now();
+        gate.pass(vec![message("a")], GateDelivery::First).await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(30) && waited < Duration::from_millis(250),
+            "{waited:?}"
+        );
+        assert!(
+            slow.done.lock().unwrap().is_empty(),
+            "not finished at the timeout"
+        );
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(
+            *slow.done.lock().unwrap(),
+            vec!["a"],
+            "not cancelled by the timeout"
+        );
+    }
+}
