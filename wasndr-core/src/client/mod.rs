@@ -33,7 +33,8 @@
 //!   the devices without a session; which group devices hold our sender key is remembered so they get
 //!   no distribution message again.
 //! - An incoming `<message>` is decrypted, its ratchet, history row, poll secret and poll vote are
-//!   applied in one [`Changes`](crate::store::Changes) batch, then the delivery receipt (or the retry
+//!   applied in one [`Changes`](crate::store::Changes) batch, then the application's [`MessageGate`]
+//!   (if one is set) is awaited, bounded, then the delivery receipt (or the retry
 //!   receipt and ack) goes out, then [`Event::Message`] (or [`Event::UndecryptableMessage`],
 //!   [`Event::PollVote`]) is emitted. A retry receipt for one of ours is answered by re-encrypting the
 //!   kept plaintext, on a fresh session when the receipt carries keys.
@@ -71,6 +72,7 @@ mod device;
 mod devices;
 mod driver;
 mod event;
+mod gate;
 mod groups;
 mod history;
 mod iq;
@@ -104,6 +106,7 @@ pub use contacts::NumberStatus;
 pub use event::{
     DisconnectReason, Event, Events, LogoutReason, MessageEvent, MessageInfo, ReceiptEvent, ReceiptKind,
 };
+pub use gate::{DEFAULT_GATE_TIMEOUT, GateDelivery, MessageGate};
 #[cfg(feature = "media-http")]
 pub use media::OutgoingMedia;
 #[cfg(feature = "qr")]
@@ -164,6 +167,8 @@ struct Control {
 struct Shared {
     config: ClientConfig,
     store: Arc<dyn Store>,
+    /// The application's hook between storing an incoming message and acknowledging it.
+    gate: Option<gate::Gate>,
     /// Our device JID once known (loaded at connect, set by pairing, cleared by logout), for
     /// [`Client::jid`] without a store round trip.
     jid: Mutex<Option<Jid>>,
@@ -298,6 +303,8 @@ impl Shared {
 pub struct ClientBuilder {
     config: ClientConfig,
     store: Arc<dyn Store>,
+    gate: Option<Arc<dyn MessageGate>>,
+    gate_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -315,6 +322,8 @@ impl ClientBuilder {
         Self {
             config: ClientConfig::default(),
             store,
+            gate: None,
+            gate_timeout: DEFAULT_GATE_TIMEOUT,
         }
     }
 
@@ -354,6 +363,21 @@ impl ClientBuilder {
         self
     }
 
+    /// A hook awaited for every incoming message after it is stored and before it is acknowledged to
+    /// WhatsApp (see [`MessageGate`] for the timeout and redelivery rules). Without one, messages are
+    /// acknowledged as soon as they are stored.
+    pub fn message_gate(mut self, hook: Arc<dyn MessageGate>) -> Self {
+        self.gate = Some(hook);
+        self
+    }
+
+    /// How long the driver waits for the [`MessageGate`] before acknowledging anyway
+    /// ([`DEFAULT_GATE_TIMEOUT`] unless set). Only meaningful with a gate.
+    pub fn message_gate_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.gate_timeout = timeout;
+        self
+    }
+
     /// The client handle and its event stream. Nothing connects until [`Client::connect`].
     pub fn build(self) -> (Client, Events) {
         let (events, receiver) = event::channel(self.config.event_capacity, self.config.event_send_timeout);
@@ -362,6 +386,10 @@ impl ClientBuilder {
             ids: RequestIds::new(&mut rng),
             config: self.config,
             store: self.store,
+            gate: self.gate.map(|hook| gate::Gate {
+                hook,
+                timeout: self.gate_timeout,
+            }),
             jid: Mutex::new(None),
             link_code: Mutex::new(LinkCodeState::default()),
             active_request: Mutex::new(None),

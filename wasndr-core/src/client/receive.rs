@@ -1,6 +1,6 @@
 //! Receiving a `<message>` (messaging guide E): decrypt with [`crate::message::receive`], store the
-//! ratchets, history rows, secrets and poll votes in one batch, and only then answer the server and
-//! tell the application.
+//! ratchets, history rows, secrets and poll votes in one batch, pass the application's message gate
+//! (see [`super::gate`]), and only then answer the server and tell the application.
 
 use rand::rngs::StdRng;
 use wasndr_proto::Message as _;
@@ -9,6 +9,7 @@ use wasndr_proto::e2e::Message;
 use super::Shared;
 use super::device::current_signed_prekey;
 use super::event::{Event, MessageEvent, MessageInfo};
+use super::gate::GateDelivery;
 use super::history::stored_message;
 use super::messaging::{load_records, own_device, own_view};
 use crate::binary::Node;
@@ -117,6 +118,16 @@ pub(super) async fn handle_message(shared: &Shared, node: &Node) -> Result<Handl
                     }))
                 })
                 .collect();
+            if let Some(gate) = &shared.gate {
+                let gated = messages
+                    .iter()
+                    .filter_map(|event| match event {
+                        Event::Message(message) => Some((**message).clone()),
+                        _ => None,
+                    })
+                    .collect();
+                gate.pass(gated, GateDelivery::First).await;
+            }
             messages.append(&mut events);
             events = messages;
         }
@@ -131,13 +142,37 @@ pub(super) async fn handle_message(shared: &Shared, node: &Node) -> Result<Handl
                 retry_count: *retry_count,
             });
         }
-        ReceiveOutcome::Duplicate => tracing::debug!(id = %info.id, "duplicate message dropped"),
+        ReceiveOutcome::Duplicate => {
+            tracing::debug!(id = %info.id, "duplicate message: not reported again");
+            redelivered(shared, &info).await?;
+        }
         other => tracing::debug!(id = %info.id, outcome = ?other, "message without content for us"),
     }
     Ok(Handled {
         replies: received.replies,
         events,
     })
+}
+
+/// A message the server delivered again because it never got our receipt: the ratchet already moved
+/// past it, so it is read back from the store and passed through the gate again (the gate may not have
+/// run before the connection or process died). Without a gate, or if the stored row is not found (a
+/// copy filed under another chat), there is nothing to do.
+async fn redelivered(shared: &Shared, info: &MessageInfo) -> Result<()> {
+    let Some(gate) = &shared.gate else {
+        return Ok(());
+    };
+    let Some(stored) = shared.store.message(&info.chat, &info.id).await? else {
+        tracing::debug!(id = %info.id, "redelivered message not in the store; gate not called");
+        return Ok(());
+    };
+    let event = MessageEvent {
+        info: info.clone(),
+        message: Message::decode(stored.raw.as_slice()).ok(),
+        raw: stored.raw.into(),
+    };
+    gate.pass(vec![event], GateDelivery::Redelivered).await;
+    Ok(())
 }
 
 /// Decrypts a poll vote riding in `decrypted` (if it is one and we hold the poll's secret), adds it to

@@ -11,11 +11,12 @@
 //!   `stop_session` disconnects and keeps everything.
 //! - History and attachments are read straight from the device's store, also while it is offline.
 //!
-//! The client persists an incoming message before acknowledging it to WhatsApp; this engine delivers
-//! the matching event to the gateway after that.
+//! The client persists an incoming message, then awaits this engine's message gate ([`gate`]), which
+//! delivers the matching event to the gateway's sink, and only then acknowledges it to WhatsApp.
 
 mod directory;
 mod errors;
+mod gate;
 mod groups;
 mod history;
 mod outgoing;
@@ -203,7 +204,14 @@ impl LiveEngine {
         store: Arc<dyn Store>,
         initial: SessionState,
     ) -> Result<SessionState> {
-        let (client, events) = Client::builder(store).config(self.options.client.clone()).build();
+        let mut builder = Client::builder(store).config(self.options.client.clone());
+        if let Some(sink) = self.sink.get() {
+            builder = builder.message_gate(Arc::new(gate::SinkGate {
+                session: session.clone(),
+                sink: sink.clone(),
+            }));
+        }
+        let (client, events) = builder.build();
         let live = LiveSession::new(session.clone(), device, client.clone(), initial);
         live.supervise(events, self.sink.get().cloned(), self.options.qr_rounds);
         lock(&self.sessions).insert(session.session_id.clone(), live.clone());

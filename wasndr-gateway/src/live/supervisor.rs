@@ -9,7 +9,6 @@ use wasndr_core::client::{Client, ConnectionState, DisconnectReason, Event, Even
 use wasndr_core::jid::Jid;
 use wasndr_store::DeviceId;
 
-use super::history;
 use crate::engine::{DeliveryStatus, EngineEvent, EventSink, SessionRef, SessionState, SessionStatus};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,26 +133,10 @@ pub(crate) fn identity(status: SessionStatus, jid: &Jid) -> SessionState {
     }
 }
 
-/// The gateway events a message or receipt event stands for (none for other events).
+/// The gateway events a receipt event stands for (none for other events). Messages are not here: the
+/// client hands them to the session's message gate ([`super::gate`]) before acknowledging them.
 fn traffic(session: &SessionRef, event: &Event) -> Vec<EngineEvent> {
     match event {
-        // The client stored the message and acknowledged it before emitting this.
-        Event::Message(message) => {
-            let entry = history::received_message(message);
-            let session = session.clone();
-            vec![if message.info.from_me {
-                // Sent by our account from the phone or another companion.
-                EngineEvent::MessageSent {
-                    session,
-                    message: entry,
-                }
-            } else {
-                EngineEvent::MessageReceived {
-                    session,
-                    message: entry,
-                }
-            }]
-        }
         Event::Receipt(receipt) => {
             let status = match receipt.kind {
                 ReceiptKind::Delivered => DeliveryStatus::Delivered,
@@ -211,8 +194,8 @@ async fn run(live: Arc<LiveSession>, mut events: Events, sink: Option<Arc<dyn Ev
             break;
         }
         if let Event::Lagged { missed } = event {
-            // Nothing is lost for history (the client stored every message before acking it), but
-            // webhooks and the event stream miss these.
+            // Nothing is lost for history or message webhooks (the client stored every message and
+            // passed it through the gate before acking it), but receipts and statuses are missed.
             tracing::warn!(session = %live.session.session_id, missed, "the engine lagged: client events dropped");
         }
         let forwarded = traffic(&live.session, &event);
