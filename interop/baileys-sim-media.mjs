@@ -13,17 +13,10 @@
 // decrypts it from the media host ("phone_decrypted"); a document to the wasndr client
 // ("sent_to_client", with its id and SHA-256); then the first media message the wasndr client sends us
 // is downloaded and decrypted ("downloaded", with its SHA-256 and caption).
-import { createHash, randomBytes } from 'node:crypto';
-import makeWASocket, {
-    DisconnectReason,
-    WA_CERT_DETAILS,
-    downloadMediaMessage,
-    useMultiFileAuthState,
-} from 'baileys';
-import pino from 'pino';
+import { randomBytes } from 'node:crypto';
+import { downloadMediaMessage } from 'baileys';
+import { admin, connect, fail, info, mediaCollector, sha256, step, waitFor } from './sim-harness.mjs';
 
-const info = JSON.parse(process.env.SIM_INFO);
-const authDir = process.env.AUTH_DIR;
 const [phoneA, phoneB, clientPhone] = [process.env.PHONE_A, process.env.PHONE_B, process.env.CLIENT];
 const jidB = `${phoneB}@s.whatsapp.net`;
 const clientJid = `${clientPhone}@s.whatsapp.net`;
@@ -31,89 +24,11 @@ const clientJid = `${clientPhone}@s.whatsapp.net`;
 // http are fetched from the simulator's HTTPS host instead (Baileys' `host` download option).
 const tlsHost = new URL(info.mediaTlsUrl).host;
 
-WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(info.rootPublicKey, 'hex');
-
-const logger = pino({ level: process.env.BAILEYS_LOG || 'warn' }, pino.destination(2));
-const step = (name, extra = {}) => process.stdout.write(JSON.stringify({ step: name, ...extra }) + '\n');
-const fail = (error) => {
-    process.stdout.write(JSON.stringify({ error: String(error?.stack || error) }) + '\n');
-    process.exit(1);
-};
-process.on('unhandledRejection', fail);
-setTimeout(() => fail('timed out'), Number(process.env.TIMEOUT_MS || 150000)).unref();
-
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-
-async function admin(method, path, body) {
-    const response = await fetch(`${info.adminUrl}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-    return json;
-}
-
-async function waitFor(what, predicate, timeoutMs = 30000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        const value = await predicate();
-        if (value) return value;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-}
-
-const incomingMedia = [];
-
-/** Connects until `open`; resolves with the socket. Handles the 515 restart after pairing. */
-async function connect({ expectQr }) {
-    const { state, saveCreds } = await useMultiFileAuthState(authDir);
-    return new Promise((resolve, reject) => {
-        const sock = makeWASocket({
-            auth: state,
-            waWebSocketUrl: info.wsUrl,
-            logger,
-            browser: ['Ubuntu', 'Chrome', '22.04.4'],
-            markOnlineOnConnect: false,
-            syncFullHistory: false,
-            fireInitQueries: true,
-            shouldSyncHistoryMessage: () => false,
-        });
-        sock.ev.on('creds.update', saveCreds);
-        sock.ev.on('messages.upsert', ({ messages }) => {
-            for (const message of messages) {
-                const content = message.message;
-                if (!message.key.fromMe && (content?.imageMessage || content?.documentMessage || content?.videoMessage || content?.audioMessage)) {
-                    incomingMedia.push(message);
-                }
-            }
-        });
-        sock.ev.on('connection.update', async (update) => {
-            if (update.qr) {
-                if (!expectQr) return reject(new Error('a QR was shown although the auth state was saved'));
-                admin('POST', `/phones/${phoneA}/scan`, { qr: update.qr })
-                    .then((result) => step('scanned', result))
-                    .catch(reject);
-            }
-            if (update.connection === 'open') {
-                resolve(sock);
-            }
-            if (update.connection === 'close') {
-                const code = update.lastDisconnect?.error?.output?.statusCode;
-                if (code === DisconnectReason.restartRequired) {
-                    connect({ expectQr: false }).then(resolve, reject);
-                } else if (!sock.__closing) {
-                    reject(new Error(`connection closed with ${code}: ${update.lastDisconnect?.error}`));
-                }
-            }
-        });
-    });
-}
+// The media messages others send us, kept as they arrive.
+const { incoming: incomingMedia, listen } = mediaCollector();
 
 async function main() {
-    const sock = await connect({ expectQr: true });
+    const sock = await connect({ scanPhone: phoneA, expectQr: true, listen });
     step('open', { me: sock.user?.id });
 
     // Baileys uploads over HTTPS; the phone fetches the blob from the host and decrypts it.
