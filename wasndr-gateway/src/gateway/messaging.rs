@@ -191,6 +191,23 @@ impl Gateway {
         })
     }
 
+    /// Sends what passed validation; a request that failed it is answered before the rate limit or the
+    /// quota is touched.
+    async fn send_checked(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+        checked: Result<(ChatJid, PendingContent)>,
+    ) -> Sent {
+        match checked {
+            Ok((to, content)) => self.send(caller, session_id, to, content).await,
+            Err(error) => Sent {
+                rate: None,
+                result: Err(error),
+            },
+        }
+    }
+
     /// The shared tail of every send.
     async fn send(&self, caller: &Caller, session_id: &str, to: ChatJid, content: PendingContent) -> Sent {
         let record = match self.own_session(caller, session_id).await {
@@ -265,16 +282,8 @@ impl Gateway {
             let text = text_field("text", &request.text, MAX_TEXT_CHARS)?;
             Ok((to, OutgoingContent::Text { text }))
         })();
-        match checked {
-            Ok((to, content)) => {
-                self.send(caller, &request.session_id, to, PendingContent::Ready(content))
-                    .await
-            }
-            Err(error) => Sent {
-                rate: None,
-                result: Err(error),
-            },
-        }
+        let checked = checked.map(|(to, content)| (to, PendingContent::Ready(content)));
+        self.send_checked(caller, &request.session_id, checked).await
     }
 
     /// `POST /messages/send-group` (`messages:send`; every plan).
@@ -285,16 +294,8 @@ impl Gateway {
             let text = text_field("text", &request.text, MAX_TEXT_CHARS)?;
             Ok((to, OutgoingContent::Text { text }))
         })();
-        match checked {
-            Ok((to, content)) => {
-                self.send(caller, &request.session_id, to, PendingContent::Ready(content))
-                    .await
-            }
-            Err(error) => Sent {
-                rate: None,
-                result: Err(error),
-            },
-        }
+        let checked = checked.map(|(to, content)| (to, PendingContent::Ready(content)));
+        self.send_checked(caller, &request.session_id, checked).await
     }
 
     /// `POST /messages/send-media` (`messages:send`).
@@ -312,16 +313,8 @@ impl Gateway {
             })?;
             Ok((to, media))
         })();
-        match checked {
-            Ok((to, media)) => {
-                self.send(caller, &request.session_id, to, PendingContent::Media(media))
-                    .await
-            }
-            Err(error) => Sent {
-                rate: None,
-                result: Err(error),
-            },
-        }
+        let checked = checked.map(|(to, media)| (to, PendingContent::Media(media)));
+        self.send_checked(caller, &request.session_id, checked).await
     }
 
     /// `POST /messages/send-group-media` (`messages:send`; every plan).
@@ -339,16 +332,8 @@ impl Gateway {
             })?;
             Ok((to, media))
         })();
-        match checked {
-            Ok((to, media)) => {
-                self.send(caller, &request.session_id, to, PendingContent::Media(media))
-                    .await
-            }
-            Err(error) => Sent {
-                rate: None,
-                result: Err(error),
-            },
-        }
+        let checked = checked.map(|(to, media)| (to, PendingContent::Media(media)));
+        self.send_checked(caller, &request.session_id, checked).await
     }
 
     /// `POST /messages/send-poll` (`messages:send`): to `phone` or `groupJid`.
@@ -397,16 +382,8 @@ impl Gateway {
                 },
             ))
         })();
-        match checked {
-            Ok((to, content)) => {
-                self.send(caller, &request.session_id, to, PendingContent::Ready(content))
-                    .await
-            }
-            Err(error) => Sent {
-                rate: None,
-                result: Err(error),
-            },
-        }
+        let checked = checked.map(|(to, content)| (to, PendingContent::Ready(content)));
+        self.send_checked(caller, &request.session_id, checked).await
     }
 
     /// `POST /check-number` (`messages:send`): not a send, so neither quota nor send limit applies.
