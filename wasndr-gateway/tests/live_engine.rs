@@ -44,7 +44,8 @@ impl Recorder {
     }
 }
 
-fn engine(sim: &SimHandle, qr: QrTimings) -> Arc<LiveEngine> {
+/// A client configuration for `sim`, with fast reconnects.
+fn client_config(sim: &SimHandle, qr: QrTimings) -> ClientConfig {
     let info = sim.info();
     let mut client = ClientConfig {
         url: info.ws_url,
@@ -60,7 +61,14 @@ fn engine(sim: &SimHandle, qr: QrTimings) -> Arc<LiveEngine> {
         base_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(500),
     };
-    LiveEngine::in_memory(LiveOptions { client, qr_rounds: 2 })
+    client
+}
+
+fn engine(sim: &SimHandle, qr: QrTimings) -> Arc<LiveEngine> {
+    LiveEngine::in_memory(LiveOptions {
+        client: client_config(sim, qr),
+        qr_rounds: 2,
+    })
 }
 
 fn session(id: &str) -> SessionRef {
@@ -162,4 +170,68 @@ async fn a_scanned_session_connects_and_a_logout_unlinks_it() {
         matches!(&last, EngineEvent::SessionStatus { state, .. } if state.status == SessionStatus::Disconnected),
         "the logout was reported: {last:?}"
     );
+}
+
+/// A fresh schema for this run in the CI database, and the URL that puts every connection in it.
+async fn postgres_schema() -> Option<(String, sqlx::PgPool, String)> {
+    let Ok(url) = std::env::var("WASNDR_TEST_POSTGRES_URL") else {
+        eprintln!("skipping the PostgreSQL engine test: WASNDR_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let schema = format!("live_engine_{}_{}", std::process::id(), rand::random::<u32>());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    // The schema name is ours: digits and underscores.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let in_schema = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    Some((in_schema, admin, schema))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_postgres_a_linked_session_is_restored_connected_without_a_qr() {
+    let Some((url, admin, schema)) = postgres_schema().await else {
+        return;
+    };
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.create_phone("15550003333").await.unwrap();
+    let config = client_config(&sim, QrTimings::default());
+    let options = || LiveOptions {
+        client: config.clone(),
+        qr_rounds: 2,
+    };
+
+    let first = LiveEngine::connect_postgres(&url, options()).await.unwrap();
+    first.set_event_sink(Arc::new(Recorder::default()));
+    first.start_session(&session("pg1")).await.unwrap();
+    let ready = until(&first, "pg1", SessionStatus::QrReady).await;
+    sim.scan("15550003333", ready.qr.as_deref().unwrap())
+        .await
+        .unwrap();
+    until(&first, "pg1", SessionStatus::Connected).await;
+    first.stop_session("pg1").await.unwrap();
+    drop(first);
+
+    // A new engine over the same database (a restart, or another node taking the session over).
+    let second = LiveEngine::connect_postgres(&url, options()).await.unwrap();
+    let recorder = Arc::new(Recorder::default());
+    second.set_event_sink(recorder.clone());
+    second.restore_session(&session("pg1")).await.unwrap();
+    let connected = until(&second, "pg1", SessionStatus::Connected).await;
+    assert_eq!(connected.phone.as_deref(), Some("15550003333"));
+    assert!(recorder.qr_codes("pg1").is_empty(), "no QR on restore");
+    assert_eq!(
+        sim.phones()[0].devices.len(),
+        2,
+        "the same companion, no new device"
+    );
+    second.logout_session("pg1").await.unwrap();
+    drop(second);
+
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .unwrap();
 }
