@@ -2,7 +2,7 @@
 //! nobody scans are renewed a bounded number of times, then the session ends `disconnected`; a scanned
 //! session connects, reports its phone, and a logout unlinks it from the phone and forgets its device.
 #![cfg(feature = "live")]
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
