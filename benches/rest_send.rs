@@ -8,7 +8,26 @@
 //!   the two at each percentile (gateway, HTTP and engine work on top of the protocol send);
 //! - throughput, `CONCURRENCY` sends in flight: sends/s through REST and direct.
 //!
-//! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000).
+//! Each figure is taken under three storage setups, one after the other in the same run, each with its
+//! own simulator, databases and anchor:
+//! - `memory`: device store in memory, gateway SQLite `synchronous = FULL` — the protocol and the
+//!   gateway without the device database's commits;
+//! - `full`: both databases SQLite with `synchronous = FULL` (the default, durable across power loss);
+//! - `normal`: both SQLite with WAL + `synchronous = NORMAL` (`--sqlite-synchronous normal`).
+//!
+//! Where the time of one send goes follows from the differences (direct p50 `full` − `memory` is the
+//! device database's two commits per send: the ratchet + pending row under the crypto lock, and the
+//! `sent` status on the server ack; REST-added `full` − `normal` is mostly the gateway's quota commit's
+//! fsync). Measured on the 2-core box (shared with two other builds, so ±15 %), `REST_SEND_COUNT=1000`:
+//!
+//! ```text
+//! [memory] p50: REST 0.915 ms, direct 0.148 ms    throughput: REST 1409/s, direct 8226/s
+//! [full]   p50: REST 4.161 ms, direct 1.298 ms    throughput: REST  352/s, direct  424/s
+//! [normal] p50: REST 3.115 ms, direct 0.972 ms    throughput: REST  730/s, direct  860/s
+//! ```
+//!
+//! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000;
+//! `REST_SEND_SETUPS=memory,full,normal` picks the setups).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -23,11 +42,12 @@ use wasndr_core::crypto::PublicKey;
 use wasndr_core::jid::Jid;
 use wasndr_core::noise::TrustRoot;
 use wasndr_gateway::api::{CreateLocation, CreateSession};
-use wasndr_gateway::live::{LiveEngine, LiveOptions};
+use wasndr_gateway::live::{LiveEngine, LiveOptions, SqliteDirectory};
 use wasndr_gateway::{
-    Gateway, GatewayConfig, GatewayStore, Plan, PlanCatalog, ScopeSet, SessionEngine, SqliteStore,
+    Gateway, GatewayConfig, GatewayStore, Plan, PlanCatalog, ScopeSet, SessionEngine, SqliteStore, SqliteSync,
 };
 use wasndr_sim::{SimConfig, Simulator};
+use wasndr_store::SqliteContainer;
 
 const OWN: &str = "15550001111";
 const CONTACT: &str = "15550002222";
@@ -67,160 +87,239 @@ async fn rest_send(sender: &mut Sender, addr: std::net::SocketAddr, key: &str, b
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
 }
 
+/// Where the device and gateway databases keep their data in one measured setup.
+#[derive(Clone, Copy)]
+enum Setup {
+    /// Devices in memory, gateway SQLite FULL.
+    Memory,
+    /// Both databases SQLite with this durability.
+    Sqlite(SqliteSync, wasndr_store::SqliteSync),
+}
+
+impl Setup {
+    fn parse(name: &str) -> Option<(&'static str, Setup)> {
+        match name.trim() {
+            "memory" => Some(("memory", Setup::Memory)),
+            "full" => Some((
+                "full",
+                Setup::Sqlite(SqliteSync::Full, wasndr_store::SqliteSync::Full),
+            )),
+            "normal" => Some((
+                "normal",
+                Setup::Sqlite(SqliteSync::Normal, wasndr_store::SqliteSync::Normal),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// One setup's figures.
+struct Figures {
+    rest: Vec<Duration>,
+    anchor: Vec<Duration>,
+    rest_rate: f64,
+    direct_rate: f64,
+    sent: usize,
+}
+
 fn main() {
     let count: usize = std::env::var("REST_SEND_COUNT")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    let setups: Vec<(&str, Setup)> = std::env::var("REST_SEND_SETUPS")
+        .unwrap_or_else(|_| "memory,full,normal".into())
+        .split(',')
+        .map(|name| Setup::parse(name).unwrap_or_else(|| panic!("unknown setup {name:?}")))
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    runtime.block_on(async {
-        let sim = Simulator::start(SimConfig::default()).await.unwrap();
-        sim.create_phone(OWN).await.unwrap();
-        sim.create_phone(CONTACT).await.unwrap();
-        let info = sim.info();
-        let client = ClientConfig {
-            url: info.ws_url.clone(),
-            trust_root: TrustRoot {
-                public_key: PublicKey::from_slice(&hex::decode(&info.root_public_key).unwrap()).unwrap(),
-                serial: info.root_serial,
-            },
-            ..ClientConfig::default()
-        };
-        let engine = LiveEngine::open_sqlite(
-            &dir.path().join("devices.db"),
-            LiveOptions {
-                client,
-                ..LiveOptions::default()
-            },
-        )
-        .await
-        .unwrap();
-        let store = SqliteStore::open(&dir.path().join("gateway.db")).await.unwrap();
-        store.migrate().await.unwrap();
-        let plan = Plan {
-            name: "bench".into(),
-            messages_per_month: u64::MAX / 2,
-            sessions: 10,
-            sends_per_minute: u32::MAX,
-            history_groups_attachments: true,
-        };
-        let config = GatewayConfig {
-            plans: PlanCatalog::new(vec![plan], "bench").unwrap(),
-            requests_per_minute: u32::MAX,
-            ..GatewayConfig::default()
-        };
-        let gateway = Arc::new(Gateway::new(Arc::new(store), engine.clone(), config).unwrap());
-        gateway.start().await.unwrap();
-        let account = gateway.create_account("bench", None).await.unwrap();
-        let key = gateway.issue_key(&account.id, "bench", ScopeSet::all()).await.unwrap().key;
-        let caller = gateway.authenticate(Some(&key)).await.unwrap();
-        let location = gateway
-            .create_location(&caller, CreateLocation { name: "l".into() })
-            .await
-            .unwrap();
-        let session = gateway
-            .create_session(
-                &caller,
-                CreateSession {
-                    location_uuid: location.location_uuid,
-                    name: "s".into(),
-                },
-            )
-            .await
-            .unwrap()
-            .session_id;
-        let qr = loop {
-            if let Some(qr) = engine.session_state(&session).await.unwrap().qr {
-                break qr;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        sim.scan(OWN, &qr).await.unwrap();
-        while engine.session_state(&session).await.unwrap().status != wasndr_gateway::engine::SessionStatus::Connected {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = wasndr_http::router(gateway.clone(), wasndr_http::HttpOptions::for_gateway(&gateway));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-        let direct: Client = engine.client(&session).unwrap();
-        let to = Jid::pn(CONTACT);
-        let body = Bytes::from(json!({"sessionId": session, "phone": CONTACT, "text": "benchmark"}).to_string());
-        let mut sender = connection(addr).await;
-
-        // Warm-up: sessions with the phone, caches, SQLite pages.
-        for _ in 0..50 {
-            direct.send_text(&to, "benchmark").await.unwrap();
-            rest_send(&mut sender, addr, &key, &body).await;
-        }
-
-        // Latency, one at a time, interleaved so both see the same machine state.
-        let (mut rest, mut anchor) = (Vec::with_capacity(count), Vec::with_capacity(count));
-        for _ in 0..count {
-            let start = Instant::now();
-            direct.send_text(&to, "benchmark").await.unwrap();
-            anchor.push(start.elapsed());
-            let start = Instant::now();
-            rest_send(&mut sender, addr, &key, &body).await;
-            rest.push(start.elapsed());
-        }
-        rest.sort();
-        anchor.sort();
-
-        // Throughput: CONCURRENCY sends in flight.
-        let per_task = count.div_ceil(CONCURRENCY);
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
-            let direct = direct.clone();
-            let to = to.clone();
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..per_task {
-                    direct.send_text(&to, "benchmark").await.unwrap();
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let direct_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
-        let mut senders = Vec::new();
-        for _ in 0..CONCURRENCY {
-            senders.push(connection(addr).await);
-        }
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for mut sender in senders {
-            let key = key.clone();
-            let body = body.clone();
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..per_task {
-                    rest_send(&mut sender, addr, &key, &body).await;
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let rest_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
-
-        println!("rest_send: {count} sends per latency figure, {} per throughput figure, 2 worker threads", per_task * CONCURRENCY);
-        for (name, p) in [("p50", 0.50), ("p99", 0.99)] {
-            let (r, a) = (percentile(&rest, p), percentile(&anchor, p));
+    let mut results = Vec::new();
+    for (name, setup) in setups {
+        let dir = tempfile::tempdir().unwrap();
+        let figures = runtime.block_on(measure(setup, count, dir.path()));
+        results.push((name, figures));
+    }
+    println!(
+        "rest_send: {count} sends per latency figure, 2 worker threads, {CONCURRENCY} in flight for throughput"
+    );
+    for (name, f) in &results {
+        println!("  [{name}] ({} sends per throughput figure)", f.sent);
+        for (label, p) in [("p50", 0.50), ("p99", 0.99)] {
+            let (r, a) = (percentile(&f.rest, p), percentile(&f.anchor, p));
             println!(
-                "  {name}: REST {:.3} ms, direct Client {:.3} ms, REST-added {:.3} ms",
+                "    {label}: REST {:.3} ms, direct Client {:.3} ms, REST-added {:.3} ms",
                 ms(r),
                 ms(a),
                 ms(r) - ms(a)
             );
         }
-        println!("  throughput ({CONCURRENCY} in flight): REST {rest_rate:.0} sends/s, direct Client {direct_rate:.0} sends/s");
-        gateway.shutdown().await;
-    });
+        println!(
+            "    throughput: REST {:.0} sends/s, direct Client {:.0} sends/s, REST/direct {:.2}",
+            f.rest_rate,
+            f.direct_rate,
+            f.rest_rate / f.direct_rate
+        );
+    }
+}
+
+async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.create_phone(OWN).await.unwrap();
+    sim.create_phone(CONTACT).await.unwrap();
+    let info = sim.info();
+    let client = ClientConfig {
+        url: info.ws_url.clone(),
+        trust_root: TrustRoot {
+            public_key: PublicKey::from_slice(&hex::decode(&info.root_public_key).unwrap()).unwrap(),
+            serial: info.root_serial,
+        },
+        ..ClientConfig::default()
+    };
+    let options = LiveOptions {
+        client,
+        ..LiveOptions::default()
+    };
+    let (engine, gateway_sync) = match setup {
+        Setup::Memory => (LiveEngine::in_memory(options), SqliteSync::Full),
+        Setup::Sqlite(gateway_sync, devices_sync) => {
+            let container = SqliteContainer::open_synced(dir.join("devices.db"), devices_sync)
+                .await
+                .unwrap();
+            let directory = SqliteDirectory::new(container.pool().clone()).await.unwrap();
+            (
+                LiveEngine::new(Arc::new(container), Arc::new(directory), options),
+                gateway_sync,
+            )
+        }
+    };
+    let store = SqliteStore::open_synced(&dir.join("gateway.db"), gateway_sync)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let plan = Plan {
+        name: "bench".into(),
+        messages_per_month: u64::MAX / 2,
+        sessions: 10,
+        sends_per_minute: u32::MAX,
+        history_groups_attachments: true,
+    };
+    let config = GatewayConfig {
+        plans: PlanCatalog::new(vec![plan], "bench").unwrap(),
+        requests_per_minute: u32::MAX,
+        ..GatewayConfig::default()
+    };
+    let gateway = Arc::new(Gateway::new(Arc::new(store), engine.clone(), config).unwrap());
+    gateway.start().await.unwrap();
+    let account = gateway.create_account("bench", None).await.unwrap();
+    let key = gateway
+        .issue_key(&account.id, "bench", ScopeSet::all())
+        .await
+        .unwrap()
+        .key;
+    let caller = gateway.authenticate(Some(&key)).await.unwrap();
+    let location = gateway
+        .create_location(&caller, CreateLocation { name: "l".into() })
+        .await
+        .unwrap();
+    let session = gateway
+        .create_session(
+            &caller,
+            CreateSession {
+                location_uuid: location.location_uuid,
+                name: "s".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .session_id;
+    let qr = loop {
+        if let Some(qr) = engine.session_state(&session).await.unwrap().qr {
+            break qr;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    sim.scan(OWN, &qr).await.unwrap();
+    while engine.session_state(&session).await.unwrap().status
+        != wasndr_gateway::engine::SessionStatus::Connected
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = wasndr_http::router(gateway.clone(), wasndr_http::HttpOptions::for_gateway(&gateway));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let direct: Client = engine.client(&session).unwrap();
+    let to = Jid::pn(CONTACT);
+    let body = Bytes::from(json!({"sessionId": session, "phone": CONTACT, "text": "benchmark"}).to_string());
+    let mut sender = connection(addr).await;
+
+    // Warm-up: sessions with the phone, caches, SQLite pages.
+    for _ in 0..50 {
+        direct.send_text(&to, "benchmark").await.unwrap();
+        rest_send(&mut sender, addr, &key, &body).await;
+    }
+
+    // Latency, one at a time, interleaved so both see the same machine state.
+    let (mut rest, mut anchor) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    for _ in 0..count {
+        let start = Instant::now();
+        direct.send_text(&to, "benchmark").await.unwrap();
+        anchor.push(start.elapsed());
+        let start = Instant::now();
+        rest_send(&mut sender, addr, &key, &body).await;
+        rest.push(start.elapsed());
+    }
+    rest.sort();
+    anchor.sort();
+
+    // Throughput: CONCURRENCY sends in flight.
+    let per_task = count.div_ceil(CONCURRENCY);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let direct = direct.clone();
+        let to = to.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                direct.send_text(&to, "benchmark").await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let direct_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    let mut senders = Vec::new();
+    for _ in 0..CONCURRENCY {
+        senders.push(connection(addr).await);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for mut sender in senders {
+        let key = key.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                rest_send(&mut sender, addr, &key, &body).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rest_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    gateway.shutdown().await;
+    server.abort();
+    Figures {
+        rest,
+        anchor,
+        rest_rate,
+        direct_rate,
+        sent: per_task * CONCURRENCY,
+    }
 }
