@@ -15,16 +15,34 @@
 //! - `full`: both databases SQLite with `synchronous = FULL` (the default, durable across power loss);
 //! - `normal`: both SQLite with WAL + `synchronous = NORMAL` (`--sqlite-synchronous normal`).
 //!
-//! Where the time of one send goes follows from the differences (direct p50 `full` − `memory` is the
-//! device database's two commits per send: the ratchet + pending row under the crypto lock, and the
-//! `sent` status on the server ack; REST-added `full` − `normal` is mostly the gateway's quota commit's
-//! fsync). Measured on the 2-core box (shared with two other builds, so ±15 %), `REST_SEND_COUNT=1000`:
+//! Figures on the 2-core box (shared with two other helpers' builds, so expect ±20 % run to run),
+//! `REST_SEND_COUNT=2000 cargo bench -p wasndr --bench rest_send`, 2026-11-26:
 //!
 //! ```text
-//! [memory] p50: REST 0.915 ms, direct 0.148 ms    throughput: REST 1409/s, direct 8226/s
-//! [full]   p50: REST 4.161 ms, direct 1.298 ms    throughput: REST  352/s, direct  424/s
-//! [normal] p50: REST 3.115 ms, direct 0.972 ms    throughput: REST  730/s, direct  860/s
+//! setup   p50 REST  p50 direct  REST-added  throughput REST  direct   REST/direct
+//! memory  0.851 ms  0.151 ms    0.700 ms     1454/s          10407/s  0.14
+//! full    3.059 ms  1.433 ms    1.626 ms      422/s            499/s  0.85
+//! normal  1.870 ms  0.638 ms    1.232 ms      913/s            969/s  0.94
 //! ```
+//!
+//! Where the time of one send goes. Measured once with temporary timing counters around each step of
+//! `wasndr-core/src/client/send.rs::send` (removed again; mean µs per send over 1,000 sends of the
+//! one-at-a-time phase, REST and direct sends together):
+//!
+//! ```text
+//!                 devices_of  without_session  [crypto lock: records_for_send  plan+encrypt  apply]  server ack  mark(sent)
+//! memory               4            1                         2                  13           4         135          1
+//! SQLite FULL        154          154                       284                  20         466         683        371
+//! SQLite NORMAL      121          116                       209                  15         270         215        281
+//! ```
+//!
+//! So the device database costs the send ~1.4 ms under FULL and ~1.0 ms under NORMAL, and not only in
+//! fsyncs: the three reads (cached device lists, session existence, the session records under the
+//! lock) cost as much as the two commits, each query a hop through sqlx's SQLite worker thread. With
+//! many sends in flight the crypto lock serialises `records_for_send` + `apply` (~0.5 ms under NORMAL),
+//! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.7 ms per
+//! REST send with memory devices (its quota transaction under FULL, auth, JSON, HTTP); with memory
+//! devices REST reaches only 14 % of the direct rate, so its quota commit is the REST bottleneck there.
 //!
 //! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000;
 //! `REST_SEND_SETUPS=memory,full,normal` picks the setups).
