@@ -13,16 +13,20 @@
 //! - `memory`: device store in memory, gateway SQLite `synchronous = FULL` — the protocol and the
 //!   gateway without the device database's commits;
 //! - `full`: both databases SQLite with `synchronous = FULL` (the default, durable across power loss);
-//! - `normal`: both SQLite with WAL + `synchronous = NORMAL` (`--sqlite-synchronous normal`).
+//! - `normal`: both SQLite with WAL + `synchronous = NORMAL` (`--sqlite-synchronous normal`);
+//! - `memory-normal` (only when asked for in `REST_SEND_SETUPS`): devices in memory, gateway SQLite
+//!   NORMAL — what the gateway's own commit costs REST.
 //!
 //! Figures on the 2-core box (shared with two other helpers' builds, so expect ±20 % run to run),
-//! `REST_SEND_COUNT=2000 cargo bench -p wasndr --bench rest_send`, 2026-11-26:
+//! `REST_SEND_COUNT=2000 REST_SEND_SETUPS=memory,memory-normal,full,normal cargo bench -p wasndr --bench
+//! rest_send`, 2026-11-26:
 //!
 //! ```text
-//! setup   p50 REST  p50 direct  REST-added  throughput REST  direct   REST/direct
-//! memory  0.851 ms  0.151 ms    0.700 ms     1454/s          10407/s  0.14
-//! full    3.059 ms  1.433 ms    1.626 ms      422/s            499/s  0.85
-//! normal  1.870 ms  0.638 ms    1.232 ms      913/s            969/s  0.94
+//! setup          p50 REST  p50 direct  REST-added  throughput REST  direct   REST/direct
+//! memory         0.753 ms  0.124 ms    0.629 ms     2178/s          10628/s  0.20
+//! memory-normal  0.542 ms  0.131 ms    0.411 ms     3537/s          11626/s  0.30
+//! full           2.748 ms  1.113 ms    1.635 ms      450/s            434/s  1.04
+//! normal         2.412 ms  0.769 ms    1.643 ms      867/s           1108/s  0.78
 //! ```
 //!
 //! Where the time of one send goes. Measured once with temporary timing counters around each step of
@@ -41,8 +45,9 @@
 //! lock) cost as much as the two commits, each query a hop through sqlx's SQLite worker thread. With
 //! many sends in flight the crypto lock serialises `records_for_send` + `apply` (~0.5 ms under NORMAL),
 //! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.7 ms per
-//! REST send with memory devices (its quota transaction under FULL, auth, JSON, HTTP); with memory
-//! devices REST reaches only 14 % of the direct rate, so its quota commit is the REST bottleneck there.
+//! REST send with memory devices (its quota transaction, auth, JSON, HTTP); with memory devices the
+//! gateway's FULL commit holds REST to ~2,200/s and NORMAL lifts it to ~3,500/s, still under 5,000/s:
+//! even then the REST path is the bottleneck, at 20–30 % of the direct rate.
 //!
 //! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000;
 //! `REST_SEND_SETUPS=memory,full,normal` picks the setups).
@@ -108,8 +113,8 @@ async fn rest_send(sender: &mut Sender, addr: std::net::SocketAddr, key: &str, b
 /// Where the device and gateway databases keep their data in one measured setup.
 #[derive(Clone, Copy)]
 enum Setup {
-    /// Devices in memory, gateway SQLite FULL.
-    Memory,
+    /// Devices in memory, gateway SQLite with this durability.
+    Memory(SqliteSync),
     /// Both databases SQLite with this durability.
     Sqlite(SqliteSync, wasndr_store::SqliteSync),
 }
@@ -117,7 +122,8 @@ enum Setup {
 impl Setup {
     fn parse(name: &str) -> Option<(&'static str, Setup)> {
         match name.trim() {
-            "memory" => Some(("memory", Setup::Memory)),
+            "memory" => Some(("memory", Setup::Memory(SqliteSync::Full))),
+            "memory-normal" => Some(("memory-normal", Setup::Memory(SqliteSync::Normal))),
             "full" => Some((
                 "full",
                 Setup::Sqlite(SqliteSync::Full, wasndr_store::SqliteSync::Full),
@@ -202,7 +208,7 @@ async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
         ..LiveOptions::default()
     };
     let (engine, gateway_sync) = match setup {
-        Setup::Memory => (LiveEngine::in_memory(options), SqliteSync::Full),
+        Setup::Memory(gateway_sync) => (LiveEngine::in_memory(options), gateway_sync),
         Setup::Sqlite(gateway_sync, devices_sync) => {
             let container = SqliteContainer::open_synced(dir.join("devices.db"), devices_sync)
                 .await

@@ -46,7 +46,7 @@ pub enum SqliteSync {
     /// committed batch survives a crash of the process; after an OS crash or a power loss the last
     /// commits may be missing (the database stays consistent, it just ends at an older commit), so a
     /// message acknowledged to WhatsApp may be lost or a Signal ratchet step forgotten (the peer's next
-    /// message then asks for a retry). Roughly one fsync less per write.
+    /// message then asks for a retry). No fsync per commit.
     Normal,
 }
 

@@ -27,7 +27,7 @@ pub(crate) struct GlobalArgs {
     pub(crate) database: Option<String>,
     /// SQLite durability of the gateway and device databases (ignored for PostgreSQL). `full`
     /// (default): every commit is fsynced, so nothing acknowledged to WhatsApp or to a caller is lost,
-    /// even on power loss. `normal` (WAL + synchronous=NORMAL, about one fsync less per write): survives
+    /// even on power loss. `normal` (WAL + synchronous=NORMAL, fsyncs only at WAL checkpoints): survives
     /// a crash of wasndr, but an OS crash or power loss may drop the last commits, including messages
     /// already acknowledged and Signal ratchet steps. Also `WASNDR_SQLITE_SYNCHRONOUS` and the file
     /// key `sqlite_synchronous`.
