@@ -44,7 +44,7 @@
 //! fsyncs: the three reads (cached device lists, session existence, the session records under the
 //! lock) cost as much as the two commits, each query a hop through sqlx's SQLite worker thread. With
 //! many sends in flight the crypto lock serialises `records_for_send` + `apply` (~0.5 ms under NORMAL),
-//! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.7 ms per
+//! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.4–0.6 ms per
 //! REST send with memory devices (its quota transaction, auth, JSON, HTTP); with memory devices the
 //! gateway's FULL commit holds REST to ~2,200/s and NORMAL lifts it to ~3,500/s, still under 5,000/s:
 //! even then the REST path is the bottleneck, at 20–30 % of the direct rate.
