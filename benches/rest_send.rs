@@ -8,7 +8,49 @@
 //!   the two at each percentile (gateway, HTTP and engine work on top of the protocol send);
 //! - throughput, `CONCURRENCY` sends in flight: sends/s through REST and direct.
 //!
-//! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000).
+//! Each figure is taken under three storage setups, one after the other in the same run, each with its
+//! own simulator, databases and anchor:
+//! - `memory`: device store in memory, gateway SQLite `synchronous = FULL` — the protocol and the
+//!   gateway without the device database's commits;
+//! - `full`: both databases SQLite with `synchronous = FULL` (the default, durable across power loss);
+//! - `normal`: both SQLite with WAL + `synchronous = NORMAL` (`--sqlite-synchronous normal`);
+//! - `memory-normal` (only when asked for in `REST_SEND_SETUPS`): devices in memory, gateway SQLite
+//!   NORMAL — what the gateway's own commit costs REST.
+//!
+//! Figures on the 2-core box (shared with two other helpers' builds, so expect ±20 % run to run),
+//! `REST_SEND_COUNT=2000 REST_SEND_SETUPS=memory,memory-normal,full,normal cargo bench -p wasndr --bench
+//! rest_send`, 2026-11-26:
+//!
+//! ```text
+//! setup          p50 REST  p50 direct  REST-added  throughput REST  direct   REST/direct
+//! memory         0.753 ms  0.124 ms    0.629 ms     2178/s          10628/s  0.20
+//! memory-normal  0.542 ms  0.131 ms    0.411 ms     3537/s          11626/s  0.30
+//! full           2.748 ms  1.113 ms    1.635 ms      450/s            434/s  1.04
+//! normal         2.412 ms  0.769 ms    1.643 ms      867/s           1108/s  0.78
+//! ```
+//!
+//! Where the time of one send goes. Measured once with temporary timing counters around each step of
+//! `wasndr-core/src/client/send.rs::send` (removed again; mean µs per send over 1,000 sends of the
+//! one-at-a-time phase, REST and direct sends together):
+//!
+//! ```text
+//!                 devices_of  without_session  [crypto lock: records_for_send  plan+encrypt  apply]  server ack  mark(sent)
+//! memory               4            1                         2                  13           4         135          1
+//! SQLite FULL        154          154                       284                  20         466         683        371
+//! SQLite NORMAL      121          116                       209                  15         270         215        281
+//! ```
+//!
+//! So the device database costs the send ~1.4 ms under FULL and ~1.0 ms under NORMAL, and not only in
+//! fsyncs: the three reads (cached device lists, session existence, the session records under the
+//! lock) cost as much as the two commits, each query a hop through sqlx's SQLite worker thread. With
+//! many sends in flight the crypto lock serialises `records_for_send` + `apply` (~0.5 ms under NORMAL),
+//! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.4–0.6 ms per
+//! REST send with memory devices (its quota transaction, auth, JSON, HTTP); with memory devices the
+//! gateway's FULL commit holds REST to ~2,200/s and NORMAL lifts it to ~3,500/s, still under 5,000/s:
+//! even then the REST path is the bottleneck, at 20–30 % of the direct rate.
+//!
+//! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000;
+//! `REST_SEND_SETUPS=memory,full,normal` picks the setups).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -23,11 +65,12 @@ use wasndr_core::crypto::PublicKey;
 use wasndr_core::jid::Jid;
 use wasndr_core::noise::TrustRoot;
 use wasndr_gateway::api::{CreateLocation, CreateSession};
-use wasndr_gateway::live::{LiveEngine, LiveOptions};
+use wasndr_gateway::live::{LiveEngine, LiveOptions, SqliteDirectory};
 use wasndr_gateway::{
-    Gateway, GatewayConfig, GatewayStore, Plan, PlanCatalog, ScopeSet, SessionEngine, SqliteStore,
+    Gateway, GatewayConfig, GatewayStore, Plan, PlanCatalog, ScopeSet, SessionEngine, SqliteStore, SqliteSync,
 };
 use wasndr_sim::{SimConfig, Simulator};
+use wasndr_store::SqliteContainer;
 
 const OWN: &str = "15550001111";
 const CONTACT: &str = "15550002222";
@@ -67,160 +110,240 @@ async fn rest_send(sender: &mut Sender, addr: std::net::SocketAddr, key: &str, b
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
 }
 
+/// Where the device and gateway databases keep their data in one measured setup.
+#[derive(Clone, Copy)]
+enum Setup {
+    /// Devices in memory, gateway SQLite with this durability.
+    Memory(SqliteSync),
+    /// Both databases SQLite with this durability.
+    Sqlite(SqliteSync, wasndr_store::SqliteSync),
+}
+
+impl Setup {
+    fn parse(name: &str) -> Option<(&'static str, Setup)> {
+        match name.trim() {
+            "memory" => Some(("memory", Setup::Memory(SqliteSync::Full))),
+            "memory-normal" => Some(("memory-normal", Setup::Memory(SqliteSync::Normal))),
+            "full" => Some((
+                "full",
+                Setup::Sqlite(SqliteSync::Full, wasndr_store::SqliteSync::Full),
+            )),
+            "normal" => Some((
+                "normal",
+                Setup::Sqlite(SqliteSync::Normal, wasndr_store::SqliteSync::Normal),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// One setup's figures.
+struct Figures {
+    rest: Vec<Duration>,
+    anchor: Vec<Duration>,
+    rest_rate: f64,
+    direct_rate: f64,
+    sent: usize,
+}
+
 fn main() {
     let count: usize = std::env::var("REST_SEND_COUNT")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    let setups: Vec<(&str, Setup)> = std::env::var("REST_SEND_SETUPS")
+        .unwrap_or_else(|_| "memory,full,normal".into())
+        .split(',')
+        .map(|name| Setup::parse(name).unwrap_or_else(|| panic!("unknown setup {name:?}")))
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    runtime.block_on(async {
-        let sim = Simulator::start(SimConfig::default()).await.unwrap();
-        sim.create_phone(OWN).await.unwrap();
-        sim.create_phone(CONTACT).await.unwrap();
-        let info = sim.info();
-        let client = ClientConfig {
-            url: info.ws_url.clone(),
-            trust_root: TrustRoot {
-                public_key: PublicKey::from_slice(&hex::decode(&info.root_public_key).unwrap()).unwrap(),
-                serial: info.root_serial,
-            },
-            ..ClientConfig::default()
-        };
-        let engine = LiveEngine::open_sqlite(
-            &dir.path().join("devices.db"),
-            LiveOptions {
-                client,
-                ..LiveOptions::default()
-            },
-        )
-        .await
-        .unwrap();
-        let store = SqliteStore::open(&dir.path().join("gateway.db")).await.unwrap();
-        store.migrate().await.unwrap();
-        let plan = Plan {
-            name: "bench".into(),
-            messages_per_month: u64::MAX / 2,
-            sessions: 10,
-            sends_per_minute: u32::MAX,
-            history_groups_attachments: true,
-        };
-        let config = GatewayConfig {
-            plans: PlanCatalog::new(vec![plan], "bench").unwrap(),
-            requests_per_minute: u32::MAX,
-            ..GatewayConfig::default()
-        };
-        let gateway = Arc::new(Gateway::new(Arc::new(store), engine.clone(), config).unwrap());
-        gateway.start().await.unwrap();
-        let account = gateway.create_account("bench", None).await.unwrap();
-        let key = gateway.issue_key(&account.id, "bench", ScopeSet::all()).await.unwrap().key;
-        let caller = gateway.authenticate(Some(&key)).await.unwrap();
-        let location = gateway
-            .create_location(&caller, CreateLocation { name: "l".into() })
-            .await
-            .unwrap();
-        let session = gateway
-            .create_session(
-                &caller,
-                CreateSession {
-                    location_uuid: location.location_uuid,
-                    name: "s".into(),
-                },
-            )
-            .await
-            .unwrap()
-            .session_id;
-        let qr = loop {
-            if let Some(qr) = engine.session_state(&session).await.unwrap().qr {
-                break qr;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        sim.scan(OWN, &qr).await.unwrap();
-        while engine.session_state(&session).await.unwrap().status != wasndr_gateway::engine::SessionStatus::Connected {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = wasndr_http::router(gateway.clone(), wasndr_http::HttpOptions::for_gateway(&gateway));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-        let direct: Client = engine.client(&session).unwrap();
-        let to = Jid::pn(CONTACT);
-        let body = Bytes::from(json!({"sessionId": session, "phone": CONTACT, "text": "benchmark"}).to_string());
-        let mut sender = connection(addr).await;
-
-        // Warm-up: sessions with the phone, caches, SQLite pages.
-        for _ in 0..50 {
-            direct.send_text(&to, "benchmark").await.unwrap();
-            rest_send(&mut sender, addr, &key, &body).await;
-        }
-
-        // Latency, one at a time, interleaved so both see the same machine state.
-        let (mut rest, mut anchor) = (Vec::with_capacity(count), Vec::with_capacity(count));
-        for _ in 0..count {
-            let start = Instant::now();
-            direct.send_text(&to, "benchmark").await.unwrap();
-            anchor.push(start.elapsed());
-            let start = Instant::now();
-            rest_send(&mut sender, addr, &key, &body).await;
-            rest.push(start.elapsed());
-        }
-        rest.sort();
-        anchor.sort();
-
-        // Throughput: CONCURRENCY sends in flight.
-        let per_task = count.div_ceil(CONCURRENCY);
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
-            let direct = direct.clone();
-            let to = to.clone();
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..per_task {
-                    direct.send_text(&to, "benchmark").await.unwrap();
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let direct_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
-        let mut senders = Vec::new();
-        for _ in 0..CONCURRENCY {
-            senders.push(connection(addr).await);
-        }
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for mut sender in senders {
-            let key = key.clone();
-            let body = body.clone();
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..per_task {
-                    rest_send(&mut sender, addr, &key, &body).await;
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let rest_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
-
-        println!("rest_send: {count} sends per latency figure, {} per throughput figure, 2 worker threads", per_task * CONCURRENCY);
-        for (name, p) in [("p50", 0.50), ("p99", 0.99)] {
-            let (r, a) = (percentile(&rest, p), percentile(&anchor, p));
+    let mut results = Vec::new();
+    for (name, setup) in setups {
+        let dir = tempfile::tempdir().unwrap();
+        let figures = runtime.block_on(measure(setup, count, dir.path()));
+        results.push((name, figures));
+    }
+    println!(
+        "rest_send: {count} sends per latency figure, 2 worker threads, {CONCURRENCY} in flight for throughput"
+    );
+    for (name, f) in &results {
+        println!("  [{name}] ({} sends per throughput figure)", f.sent);
+        for (label, p) in [("p50", 0.50), ("p99", 0.99)] {
+            let (r, a) = (percentile(&f.rest, p), percentile(&f.anchor, p));
             println!(
-                "  {name}: REST {:.3} ms, direct Client {:.3} ms, REST-added {:.3} ms",
+                "    {label}: REST {:.3} ms, direct Client {:.3} ms, REST-added {:.3} ms",
                 ms(r),
                 ms(a),
                 ms(r) - ms(a)
             );
         }
-        println!("  throughput ({CONCURRENCY} in flight): REST {rest_rate:.0} sends/s, direct Client {direct_rate:.0} sends/s");
-        gateway.shutdown().await;
-    });
+        println!(
+            "    throughput: REST {:.0} sends/s, direct Client {:.0} sends/s, REST/direct {:.2}",
+            f.rest_rate,
+            f.direct_rate,
+            f.rest_rate / f.direct_rate
+        );
+    }
+}
+
+async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.create_phone(OWN).await.unwrap();
+    sim.create_phone(CONTACT).await.unwrap();
+    let info = sim.info();
+    let client = ClientConfig {
+        url: info.ws_url.clone(),
+        trust_root: TrustRoot {
+            public_key: PublicKey::from_slice(&hex::decode(&info.root_public_key).unwrap()).unwrap(),
+            serial: info.root_serial,
+        },
+        ..ClientConfig::default()
+    };
+    let options = LiveOptions {
+        client,
+        ..LiveOptions::default()
+    };
+    let (engine, gateway_sync) = match setup {
+        Setup::Memory(gateway_sync) => (LiveEngine::in_memory(options), gateway_sync),
+        Setup::Sqlite(gateway_sync, devices_sync) => {
+            let container = SqliteContainer::open_synced(dir.join("devices.db"), devices_sync)
+                .await
+                .unwrap();
+            let directory = SqliteDirectory::new(container.pool().clone()).await.unwrap();
+            (
+                LiveEngine::new(Arc::new(container), Arc::new(directory), options),
+                gateway_sync,
+            )
+        }
+    };
+    let store = SqliteStore::open_synced(&dir.join("gateway.db"), gateway_sync)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let plan = Plan {
+        name: "bench".into(),
+        messages_per_month: u64::MAX / 2,
+        sessions: 10,
+        sends_per_minute: u32::MAX,
+        history_groups_attachments: true,
+    };
+    let config = GatewayConfig {
+        plans: PlanCatalog::new(vec![plan], "bench").unwrap(),
+        requests_per_minute: u32::MAX,
+        ..GatewayConfig::default()
+    };
+    let gateway = Arc::new(Gateway::new(Arc::new(store), engine.clone(), config).unwrap());
+    gateway.start().await.unwrap();
+    let account = gateway.create_account("bench", None).await.unwrap();
+    let key = gateway
+        .issue_key(&account.id, "bench", ScopeSet::all())
+        .await
+        .unwrap()
+        .key;
+    let caller = gateway.authenticate(Some(&key)).await.unwrap();
+    let location = gateway
+        .create_location(&caller, CreateLocation { name: "l".into() })
+        .await
+        .unwrap();
+    let session = gateway
+        .create_session(
+            &caller,
+            CreateSession {
+                location_uuid: location.location_uuid,
+                name: "s".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .session_id;
+    let qr = loop {
+        if let Some(qr) = engine.session_state(&session).await.unwrap().qr {
+            break qr;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    sim.scan(OWN, &qr).await.unwrap();
+    while engine.session_state(&session).await.unwrap().status
+        != wasndr_gateway::engine::SessionStatus::Connected
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = wasndr_http::router(gateway.clone(), wasndr_http::HttpOptions::for_gateway(&gateway));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let direct: Client = engine.client(&session).unwrap();
+    let to = Jid::pn(CONTACT);
+    let body = Bytes::from(json!({"sessionId": session, "phone": CONTACT, "text": "benchmark"}).to_string());
+    let mut sender = connection(addr).await;
+
+    // Warm-up: sessions with the phone, caches, SQLite pages.
+    for _ in 0..50 {
+        direct.send_text(&to, "benchmark").await.unwrap();
+        rest_send(&mut sender, addr, &key, &body).await;
+    }
+
+    // Latency, one at a time, interleaved so both see the same machine state.
+    let (mut rest, mut anchor) = (Vec::with_capacity(count), Vec::with_capacity(count));
+    for _ in 0..count {
+        let start = Instant::now();
+        direct.send_text(&to, "benchmark").await.unwrap();
+        anchor.push(start.elapsed());
+        let start = Instant::now();
+        rest_send(&mut sender, addr, &key, &body).await;
+        rest.push(start.elapsed());
+    }
+    rest.sort();
+    anchor.sort();
+
+    // Throughput: CONCURRENCY sends in flight.
+    let per_task = count.div_ceil(CONCURRENCY);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let direct = direct.clone();
+        let to = to.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                direct.send_text(&to, "benchmark").await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let direct_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    let mut senders = Vec::new();
+    for _ in 0..CONCURRENCY {
+        senders.push(connection(addr).await);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for mut sender in senders {
+        let key = key.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                rest_send(&mut sender, addr, &key, &body).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rest_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    gateway.shutdown().await;
+    server.abort();
+    Figures {
+        rest,
+        anchor,
+        rest_rate,
+        direct_rate,
+        sent: per_task * CONCURRENCY,
+    }
 }

@@ -41,4 +41,4 @@ pub use store::GatewayStore;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
-pub use store::SqliteStore;
+pub use store::{SqliteStore, SqliteSync};

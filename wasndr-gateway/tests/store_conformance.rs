@@ -455,3 +455,22 @@ conformance!(postgres:
     quota_is_exact_under_concurrency,
     webhooks_and_the_delivery_queue,
 );
+
+/// The durability setting reaches the pooled connections (SQLite reports FULL as 2, NORMAL as 1) and
+/// FULL stays the default.
+#[tokio::test]
+async fn sqlite_sync_setting_is_the_connections_pragma() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = SqliteStore::open(&dir.path().join("full.db")).await.unwrap();
+    let normal = SqliteStore::open_synced(&dir.path().join("normal.db"), wasndr_gateway::SqliteSync::Normal)
+        .await
+        .unwrap();
+    for (store, expected) in [(&full, 2_i64), (&normal, 1)] {
+        store.migrate().await.unwrap();
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(level, expected);
+    }
+}

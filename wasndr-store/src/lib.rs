@@ -27,7 +27,7 @@ pub use memory::MemoryContainer;
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_MAX_CONNECTIONS, PostgresContainer, PostgresStore};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{BUSY_TIMEOUT, SqliteContainer, SqliteStore};
+pub use sqlite::{BUSY_TIMEOUT, SqliteContainer, SqliteStore, SqliteSync};
 /// The in-memory store of one device (re-exported from `wasndr-core`).
 pub use wasndr_core::store::MemoryStore;
 /// The store traits and values, re-exported so backends' users need one import path.

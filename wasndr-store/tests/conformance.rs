@@ -74,6 +74,53 @@ async fn sqlite_data_survives_reopening_the_file() {
 }
 
 #[tokio::test]
+async fn sqlite_normal_sync_keeps_data_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    conformance::suite::data_survives_reopening(|| async {
+        Box::new(
+            wasndr_store::SqliteContainer::open_synced(&path, wasndr_store::SqliteSync::Normal)
+                .await
+                .unwrap(),
+        ) as _
+    })
+    .await;
+}
+
+/// The setting reaches the connections: SQLite reports `synchronous` as 2 for FULL and 1 for NORMAL,
+/// and the journal stays WAL under both.
+#[tokio::test]
+async fn sqlite_sync_setting_is_the_connections_pragma() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sync, file, expected) in [
+        (wasndr_store::SqliteSync::Full, "full.db", 2_i64),
+        (wasndr_store::SqliteSync::Normal, "normal.db", 1),
+    ] {
+        let container = wasndr_store::SqliteContainer::open_synced(dir.path().join(file), sync)
+            .await
+            .unwrap();
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(container.pool())
+            .await
+            .unwrap();
+        assert_eq!(level, expected, "{sync:?}");
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(container.pool())
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal", "{sync:?}");
+    }
+    let default = wasndr_store::SqliteContainer::open(dir.path().join("default.db"))
+        .await
+        .unwrap();
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(default.pool())
+        .await
+        .unwrap();
+    assert_eq!(level, 2, "FULL stays the default");
+}
+
+#[tokio::test]
 async fn postgres_data_survives_reconnecting() {
     let Some(fixture) = fixtures::postgres().await else {
         return;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::SqliteSynchronous;
+
 /// wasndr: WhatsApp Web multi-device platform (REST API and MCP server, operator tools).
 #[derive(Debug, Parser)]
 #[command(name = "wasndr", version)]
@@ -23,6 +25,14 @@ pub(crate) struct GlobalArgs {
     /// Database: a SQLite file path (default `wasndr.db`) or a `postgres://` URL. Also `WASNDR_DATABASE`.
     #[arg(long, global = true, env = "WASNDR_DATABASE")]
     pub(crate) database: Option<String>,
+    /// SQLite durability of the gateway and device databases (ignored for PostgreSQL). `full`
+    /// (default): every commit is fsynced, so nothing acknowledged to WhatsApp or to a caller is lost,
+    /// even on power loss. `normal` (WAL + synchronous=NORMAL, fsyncs only at WAL checkpoints): survives
+    /// a crash of wasndr, but an OS crash or power loss may drop the last commits, including messages
+    /// already acknowledged and Signal ratchet steps. Also `WASNDR_SQLITE_SYNCHRONOUS` and the file
+    /// key `sqlite_synchronous`.
+    #[arg(long, global = true, env = "WASNDR_SQLITE_SYNCHRONOUS", value_enum)]
+    pub(crate) sqlite_synchronous: Option<SqliteSynchronous>,
 }
 
 #[derive(Debug, Subcommand)]

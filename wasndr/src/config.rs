@@ -18,6 +18,8 @@ pub(crate) struct FileConfig {
     pub(crate) listen: Option<String>,
     /// SQLite path or `postgres://` URL.
     pub(crate) database: Option<String>,
+    /// SQLite durability, `"full"` or `"normal"` (see [`SqliteSynchronous`]).
+    pub(crate) sqlite_synchronous: Option<SqliteSynchronous>,
     /// Public base URL.
     pub(crate) public_url: Option<String>,
     /// Requests per minute per account (all endpoints).
@@ -39,6 +41,44 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
     pub(crate) mcp: McpSection,
+}
+
+/// How hard SQLite commits wait for the disk, for both the gateway and the device database (PostgreSQL
+/// ignores it). Both settings use the WAL journal and never corrupt the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SqliteSynchronous {
+    /// `synchronous = FULL`: every commit is fsynced before wasndr goes on, so whatever was acknowledged
+    /// to WhatsApp or answered to an API caller survives a process crash, an OS crash and a power loss.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: commits survive a crash of wasndr itself, but after an OS crash or a power
+    /// loss the last commits (up to the last WAL checkpoint) may be gone: messages already acknowledged
+    /// to WhatsApp, a Signal ratchet step (the peer's next message then needs a retry), quota counts.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    /// The flag or `WASNDR_SQLITE_SYNCHRONOUS` if given, else the file's key, else FULL.
+    pub(crate) fn resolve(flag: Option<SqliteSynchronous>, file: &FileConfig) -> SqliteSynchronous {
+        flag.or(file.sqlite_synchronous).unwrap_or_default()
+    }
+
+    /// The gateway database's setting.
+    pub(crate) fn gateway(self) -> wasndr_gateway::SqliteSync {
+        match self {
+            SqliteSynchronous::Full => wasndr_gateway::SqliteSync::Full,
+            SqliteSynchronous::Normal => wasndr_gateway::SqliteSync::Normal,
+        }
+    }
+
+    /// The device database's setting.
+    pub(crate) fn devices(self) -> wasndr_store::SqliteSync {
+        match self {
+            SqliteSynchronous::Full => wasndr_store::SqliteSync::Full,
+            SqliteSynchronous::Normal => wasndr_store::SqliteSync::Normal,
+        }
+    }
 }
 
 /// `[mcp]`: the MCP server at `/mcp`.
@@ -159,6 +199,7 @@ mod tests {
         let config: FileConfig = toml::from_str(
             r#"
             listen = "0.0.0.0:9000"
+            sqlite_synchronous = "normal"
             default_plan = "pro"
             [[plans]]
             name = "pro"
@@ -179,7 +220,22 @@ mod tests {
         assert_eq!(gateway.plans.default_plan().sessions, 3);
         assert_eq!(gateway.fetch.allow.len(), 2);
         assert_eq!(gateway.webhooks.base_delay, Duration::from_millis(100));
-        assert_eq!(config.mcp.allowed_hosts.unwrap().len(), 2);
+        assert_eq!(config.mcp.allowed_hosts.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            SqliteSynchronous::resolve(None, &config),
+            SqliteSynchronous::Normal
+        );
+        assert_eq!(
+            SqliteSynchronous::resolve(Some(SqliteSynchronous::Full), &config),
+            SqliteSynchronous::Full,
+            "the flag (or its variable) wins over the file"
+        );
+        assert_eq!(
+            SqliteSynchronous::resolve(None, &FileConfig::default()),
+            SqliteSynchronous::Full,
+            "durable by default"
+        );
+        assert!(toml::from_str::<FileConfig>(r#"sqlite_synchronous = "off""#).is_err());
         assert!(
             toml::from_str::<FileConfig>("lsiten = 1").is_err(),
             "unknown keys are refused"

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use wasndr_core::client::ClientConfig;
 use wasndr_gateway::SessionEngine;
-use wasndr_gateway::live::{LiveEngine, LiveOptions};
+use wasndr_gateway::live::{LiveEngine, LiveOptions, SqliteDirectory};
+use wasndr_store::SqliteContainer;
 
+use crate::config::SqliteSynchronous;
 use crate::sandbox::Sandbox;
 
 /// Which WhatsApp the engine talks to.
@@ -55,6 +57,7 @@ pub(crate) fn devices_database(database: &str) -> String {
 /// Builds the engine (and the sandbox it talks to, if any).
 pub(crate) async fn build(
     database: &str,
+    sync: SqliteSynchronous,
     network: Network,
 ) -> anyhow::Result<(Arc<dyn SessionEngine>, Option<Sandbox>)> {
     let sandbox = match &network {
@@ -79,9 +82,13 @@ pub(crate) async fn build(
             .await
             .context("opening the device database (PostgreSQL)")?
     } else {
-        LiveEngine::open_sqlite(Path::new(&devices), options)
+        let container = SqliteContainer::open_synced(Path::new(&devices), sync.devices())
             .await
-            .with_context(|| format!("opening the device database {devices}"))?
+            .with_context(|| format!("opening the device database {devices}"))?;
+        let directory = SqliteDirectory::new(container.pool().clone())
+            .await
+            .with_context(|| format!("opening the session directory in {devices}"))?;
+        LiveEngine::new(Arc::new(container), Arc::new(directory), options)
     };
     Ok((engine, sandbox))
 }

@@ -9,7 +9,7 @@ use wasndr_gateway::Gateway;
 use wasndr_mcp::ApiKey;
 
 use crate::cli::{GlobalArgs, McpArgs};
-use crate::config::FileConfig;
+use crate::config::{FileConfig, SqliteSynchronous};
 use crate::database::{self, DEFAULT_SQLITE_PATH};
 use crate::engine::{self, Network};
 
@@ -31,11 +31,12 @@ pub(crate) async fn run(global: &GlobalArgs, args: McpArgs) -> anyhow::Result<()
         .clone()
         .or_else(|| file.database.clone())
         .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
+    let sync = SqliteSynchronous::resolve(global.sqlite_synchronous, &file);
     let public_url = file.public_url.clone().unwrap_or_default();
     let config = file.gateway_config(public_url.trim_end_matches('/').to_owned())?;
     // The sandbox routes are HTTP-only; over stdio the simulator is only what sessions connect to.
-    let (engine, _sandbox) = engine::build(&database, Network::from_flags(args.sandbox, None)).await?;
-    let store = database::open(&database).await?;
+    let (engine, _sandbox) = engine::build(&database, sync, Network::from_flags(args.sandbox, None)).await?;
+    let store = database::open(&database, sync).await?;
     let gateway = Arc::new(Gateway::new(store, engine, config)?);
     gateway.start().await?;
     tracing::info!("serving MCP on stdio");

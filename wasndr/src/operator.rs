@@ -7,7 +7,7 @@ use wasndr_gateway::live::{LiveEngine, LiveOptions};
 use wasndr_gateway::{Gateway, ScopeSet};
 
 use crate::cli::{AccountsCommand, GlobalArgs, KeysCommand};
-use crate::config::FileConfig;
+use crate::config::{FileConfig, SqliteSynchronous};
 use crate::database::{self, DEFAULT_SQLITE_PATH};
 
 async fn gateway(global: &GlobalArgs) -> anyhow::Result<Gateway> {
@@ -17,8 +17,9 @@ async fn gateway(global: &GlobalArgs) -> anyhow::Result<Gateway> {
         .clone()
         .or_else(|| file.database.clone())
         .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
+    let sync = SqliteSynchronous::resolve(global.sqlite_synchronous, &file);
     let public_url = file.public_url.clone().unwrap_or_default();
-    let store = database::open(&database).await?;
+    let store = database::open(&database, sync).await?;
     // Operator commands touch no session: the gateway is never started, so this engine (over memory,
     // nothing persisted) runs no session and opens no connection.
     Ok(Gateway::new(

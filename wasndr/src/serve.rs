@@ -9,7 +9,7 @@ use wasndr_gateway::Gateway;
 use wasndr_http::HttpOptions;
 
 use crate::cli::{GlobalArgs, ServeArgs};
-use crate::config::FileConfig;
+use crate::config::{FileConfig, SqliteSynchronous};
 use crate::database::{self, DEFAULT_SQLITE_PATH};
 use crate::engine::{self, Network};
 
@@ -27,6 +27,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
         .clone()
         .or_else(|| file.database.clone())
         .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
+    let sync = SqliteSynchronous::resolve(global.sqlite_synchronous, &file);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -38,9 +39,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<
     let config = file.gateway_config(public_url.trim_end_matches('/').to_owned())?;
 
     let network = Network::from_flags(args.sandbox, args.sandbox_url.clone());
-    let (engine, sandbox) = engine::build(&database, network).await?;
+    let (engine, sandbox) = engine::build(&database, sync, network).await?;
 
-    let store = database::open(&database).await?;
+    let store = database::open(&database, sync).await?;
     let gateway = Arc::new(Gateway::new(store, engine, config)?);
     if let Some((account, key)) = gateway.bootstrap_if_empty().await? {
         print_first_key(&account.name, &account.plan, &account.id, &key.key)?;

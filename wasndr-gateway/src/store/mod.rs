@@ -23,7 +23,7 @@ use crate::error::Result;
 #[cfg(feature = "postgres")]
 pub use sql::PostgresStore;
 #[cfg(feature = "sqlite")]
-pub use sql::SqliteStore;
+pub use sql::{SqliteStore, SqliteSync};
 
 /// What the gateway persists. Implementations must make [`GatewayStore::try_consume_quota`] and
 /// [`GatewayStore::create_session_within_limit`] atomic against concurrent callers on any node.

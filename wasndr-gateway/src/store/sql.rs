@@ -698,17 +698,43 @@ sql_store!(
     "The SQLite backend: one file, WAL journal, writes serialised by SQLite's lock."
 );
 
+/// How hard a commit of the gateway's SQLite database waits for the disk (the `synchronous` pragma,
+/// always with the WAL journal).
+#[cfg(feature = "sqlite")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// `synchronous = FULL`: every commit (a quota count, a key, a history row) is fsynced before it
+    /// returns and survives a process crash, an OS crash and a power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL`: commits reach the WAL but are fsynced only at checkpoints. They survive a
+    /// crash of the process; after an OS crash or a power loss the last commits may be missing (the
+    /// database stays consistent, ending at an older commit): a few sends may go uncounted, a just
+    /// issued key or a just recorded history row may be gone.
+    Normal,
+}
+
 #[cfg(feature = "sqlite")]
 impl SqliteStore {
-    /// Opens (creating if missing) the database file at `path`, with WAL, foreign keys and a busy timeout
-    /// long enough for bursts of concurrent writers. Call [`GatewayStore::migrate`] next.
+    /// Opens (creating if missing) the database file at `path`, with WAL, `synchronous = FULL`, foreign
+    /// keys and a busy timeout long enough for bursts of concurrent writers. Call
+    /// [`GatewayStore::migrate`] next.
     pub async fn open(path: &std::path::Path) -> Result<SqliteStore> {
+        Self::open_synced(path, SqliteSync::Full).await
+    }
+
+    /// As [`SqliteStore::open`], committing with `sync`.
+    pub async fn open_synced(path: &std::path::Path, sync: SqliteSync) -> Result<SqliteStore> {
         use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+        let synchronous = match sync {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        };
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
