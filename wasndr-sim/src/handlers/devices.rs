@@ -36,7 +36,15 @@ pub(crate) fn notify(net: &mut Network, phone: &str, change: DeviceChange, devic
     let Some(account) = net.accounts.get(phone) else {
         return;
     };
-    let notice = notification(phone, &account.lid, account, change, device);
+    let devices: Vec<u16> = account.devices.keys().copied().collect();
+    let notice = notification(
+        phone,
+        &account.lid,
+        &devices,
+        account.devices_changed,
+        change,
+        device,
+    );
     // A set, so a device that is both a watcher's and the account's own gets one copy.
     let mut targets: BTreeSet<DeviceId> = net
         .devices_of(phone)
@@ -57,25 +65,18 @@ pub(crate) fn notify(net: &mut Network, phone: &str, change: DeviceChange, devic
 }
 
 /// `<notification type=devices from=PHONE lid=LID id t><add|remove device_hash=H device_lid_hash=H'>
-/// <device jid lid/><key-index-list ts/></…></notification>`; the hashes are over the list after the
-/// change, so a client that applies the change to its cache can check it is still complete.
+/// <device jid lid/><key-index-list ts/></…></notification>`; the hashes are over `devices`, the list
+/// after the change, so a client that applies the change to its cache can check it is still complete.
 fn notification(
     phone: &str,
     lid: &str,
-    account: &crate::network::Account,
+    devices: &[u16],
+    changed_at: u64,
     change: DeviceChange,
     device: u16,
 ) -> Node {
-    let pn_list: Vec<Jid> = account
-        .devices
-        .keys()
-        .map(|id| Network::device_jid(phone, *id))
-        .collect();
-    let lid_list: Vec<Jid> = account
-        .devices
-        .keys()
-        .map(|id| Jid::lid(lid).with_device(*id))
-        .collect();
+    let pn_list: Vec<Jid> = devices.iter().map(|id| Network::device_jid(phone, *id)).collect();
+    let lid_list: Vec<Jid> = devices.iter().map(|id| Jid::lid(lid).with_device(*id)).collect();
     Node::new("notification")
         .attr("from", Jid::pn(phone))
         .attr("lid", Jid::lid(lid))
@@ -89,6 +90,61 @@ fn notification(
                 Node::new("device")
                     .attr("jid", Network::device_jid(phone, device))
                     .attr("lid", Jid::lid(lid).with_device(device)),
-                Node::new("key-index-list").attr("ts", account.devices_changed.to_string()),
+                Node::new("key-index-list").attr("ts", changed_at.to_string()),
             ])])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use wasndr_core::stanza::{DeviceChangeKind, DevicesNotification};
+
+    use super::*;
+
+    fn jids(devices: &[u16]) -> Vec<Jid> {
+        devices
+            .iter()
+            .map(|id| Network::device_jid("15550001", *id))
+            .collect()
+    }
+
+    /// The client's parser reads what the simulator sends, and applying the change to the list before
+    /// it gives the list the hash names (so a client keeping its cache on a matching hash is right).
+    #[test]
+    fn notifications_parse_and_their_hash_matches_the_list_after_the_change() {
+        let added = notification(
+            "15550001",
+            "77001",
+            &[0, 1, 4],
+            1_700_000_000,
+            DeviceChange::Add,
+            4,
+        );
+        let parsed = DevicesNotification::parse(&added).unwrap();
+        assert_eq!(parsed.user, Jid::pn("15550001"));
+        assert_eq!(parsed.lid, Some(Jid::lid("77001")));
+        let change = &parsed.changes[0];
+        assert_eq!(change.kind, DeviceChangeKind::Add);
+        assert_eq!(
+            change.devices,
+            vec![(jids(&[4])[0].clone(), Some(Jid::lid("77001").with_device(4)))]
+        );
+        assert_eq!(change.apply(&jids(&[0, 1])), Some(jids(&[0, 1, 4])));
+        // A cache that missed device 1 does not reach the hash and must be dropped.
+        assert_eq!(change.apply(&jids(&[0])), None);
+
+        let removed = notification(
+            "15550001",
+            "77001",
+            &[0, 4],
+            1_700_000_001,
+            DeviceChange::Remove,
+            1,
+        );
+        let parsed = DevicesNotification::parse(&removed).unwrap();
+        let change = &parsed.changes[0];
+        assert_eq!(change.kind, DeviceChangeKind::Remove);
+        assert_eq!(change.apply(&jids(&[0, 1, 4])), Some(jids(&[0, 4])));
+    }
 }
