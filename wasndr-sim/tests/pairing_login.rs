@@ -44,8 +44,16 @@ async fn qr_pairing_in_both_forms_then_login() {
     let mut client = login(&sim, &first, device).await;
     let answer = client.iq(active("a-1")).await;
     assert_eq!(answer.attr_str("type"), Some("result"));
+    // Device 1 was offline when device 2 paired: the account's own `devices` notification waited.
+    let notice = client.expect("notification").await;
+    assert_eq!(notice.attr_str("type"), Some("devices"));
+    assert_eq!(notice.attr_str("offline"), Some("1"));
+    let added = notice.child("add").unwrap();
+    let added_device = added.child("device").unwrap().attr_jid("jid").unwrap().to_owned();
+    assert_eq!(added_device, Jid::pn(PHONE).with_device(2));
+    assert!(added.child("key-index-list").unwrap().attr_str("ts").is_some());
     let offline = client.expect("ib").await;
-    assert_eq!(offline.child("offline").unwrap().attr_str("count"), Some("0"));
+    assert_eq!(offline.child("offline").unwrap().attr_str("count"), Some("1"));
     // Prekey count before and after an upload.
     let count = client
         .iq(Node::new("iq")

@@ -34,7 +34,7 @@ pub(crate) fn handle(shared: &Shared, ctx: &ConnCtx, node: Node) {
             match xmlns {
                 "encrypt" => encrypt::handle(&mut net, device, &node),
                 "passive" => passive(&mut net, device, &node),
-                "usync" => usync::handle(&net, device, &node),
+                "usync" => usync::handle(&mut net, device, &node),
                 "w:g2" => groups::handle(&mut net, device, &node),
                 "w:m" => media_conn(shared, &node),
                 "md" => remove_companion(&mut net, device, &node),
@@ -151,6 +151,9 @@ pub(crate) fn remove_device(net: &mut Network, phone: &str, device: u16) -> bool
         .is_some();
     if let Some(account) = net.accounts.get_mut(phone) {
         account.devices_changed = unix_now();
+    }
+    if removed {
+        super::notify_devices(net, phone, super::DeviceChange::Remove, device);
     }
     if let Some(session) = net.sessions.remove(&(phone.to_owned(), device)) {
         let error = Node::new("stream:error")

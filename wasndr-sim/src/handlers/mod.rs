@@ -1,5 +1,6 @@
 //! What the server does with each stanza a connected device (or a waiting companion) sends.
 
+mod devices;
 mod encrypt;
 mod groups;
 pub(crate) mod iq;
@@ -14,6 +15,7 @@ use wasndr_core::binary::Node;
 use crate::conn::{ConnCtx, Peer};
 use crate::shared::Shared;
 
+pub(crate) use devices::{DeviceChange, notify as notify_devices};
 pub(crate) use groups::create_group;
 pub(crate) use pairing::{PairingDone, enter_link_code, scan};
 

@@ -159,6 +159,7 @@ pub(crate) fn on_pair_device_sign(shared: &Shared, ctx: &ConnCtx, node: &Node) {
                     },
                 );
                 account.devices_changed = unix_now();
+                super::notify_devices(&mut net, &pending.phone, super::DeviceChange::Add, pending.device);
             }
             let _ = ctx.outbox.send(Outbound::Close(Some(stream_error(515))));
             Ok(Jid::pn(&pending.phone).with_device(pending.device).to_string())

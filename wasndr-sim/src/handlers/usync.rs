@@ -7,7 +7,7 @@ use wasndr_core::jid::Jid;
 use super::iq::IqAnswer;
 use crate::network::{DeviceId, Network};
 
-pub(crate) fn handle(net: &Network, _asker: &DeviceId, node: &Node) -> IqAnswer {
+pub(crate) fn handle(net: &mut Network, asker: &DeviceId, node: &Node) -> IqAnswer {
     let usync = node.child("usync").ok_or((400, "bad-request"))?;
     let protocols: Vec<&str> = usync
         .child("query")
@@ -21,7 +21,17 @@ pub(crate) fn handle(net: &Network, _asker: &DeviceId, node: &Node) -> IqAnswer 
         .unwrap_or_default();
     let mut users = Vec::new();
     for user in usync.child("list").map(Node::child_nodes).unwrap_or_default() {
-        users.push(answer_user(net, &protocols, user));
+        let (answer, phone) = answer_user(net, &protocols, user);
+        // Whoever learns a device list is told when it changes (E.8).
+        if let Some(phone) = phone
+            && protocols.contains(&"devices")
+        {
+            net.device_watchers
+                .entry(phone)
+                .or_default()
+                .insert(asker.0.clone());
+        }
+        users.push(answer);
     }
     let mut echoed = Node::new("usync");
     for key in ["sid", "mode", "context", "index", "last"] {
@@ -36,7 +46,8 @@ pub(crate) fn handle(net: &Network, _asker: &DeviceId, node: &Node) -> IqAnswer 
     Ok(vec![echoed.children([result, Node::new("list").children(users)])])
 }
 
-fn answer_user(net: &Network, protocols: &[&str], user: &Node) -> Node {
+/// The `<user>` answer, and the account it names if it exists.
+fn answer_user(net: &Network, protocols: &[&str], user: &Node) -> (Node, Option<String>) {
     // A user is named by `jid`, or (contact lookups) by a `<contact>+digits</contact>` child.
     let by_contact = user.child("contact").and_then(|contact| {
         let text = contact.content_text().map(str::to_owned).or_else(|| {
@@ -57,7 +68,7 @@ fn answer_user(net: &Network, protocols: &[&str], user: &Node) -> Node {
         .map(|jid| jid.to_owned())
         .or_else(|| by_contact.as_ref().map(|(_, digits)| Jid::pn(digits)));
     let Some(jid) = jid else {
-        return Node::new("user");
+        return (Node::new("user"), None);
     };
     let phone = net.account_of(&jid).map(str::to_owned);
     let mut children = Vec::new();
@@ -91,7 +102,7 @@ fn answer_user(net: &Network, protocols: &[&str], user: &Node) -> Node {
         Some(phone) => Jid::pn(phone),
         None => jid.to_non_ad(),
     };
-    Node::new("user").attr("jid", jid).children(children)
+    (Node::new("user").attr("jid", jid).children(children), phone)
 }
 
 /// `<devices><device-list><device id=N [key-index=K]/>…</device-list><key-index-list ts=T/></devices>`.

@@ -6,7 +6,7 @@ mod account;
 mod group;
 pub(crate) mod registration;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -65,6 +65,9 @@ pub(crate) struct Network {
     pub(crate) media: HashMap<String, Arc<Vec<u8>>>,
     /// Presence subscriptions: user → subscribed devices.
     pub(crate) presence_subscribers: HashMap<String, Vec<DeviceId>>,
+    /// Device-list watchers: account → the accounts that fetched its device list by usync, and so
+    /// are sent `devices` notifications when it changes.
+    pub(crate) device_watchers: HashMap<String, BTreeSet<String>>,
     counter: u64,
 }
 
