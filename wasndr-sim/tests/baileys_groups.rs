@@ -10,12 +10,9 @@
 mod common;
 mod wasndr_client;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use common::baileys::BaileysScript;
 use wasndr_client::{WAIT, memory_store, next_event, pair_by_qr};
 use wasndr_core::client::Event;
 use wasndr_core::jid::Jid;
@@ -38,33 +35,15 @@ async fn a_wasndr_client_administers_a_group_baileys_is_in() {
     let store = memory_store();
     let (client, mut events, _) = pair_by_qr(&sim, CLIENT_PHONE, store.clone()).await;
 
-    let auth = std::env::temp_dir().join(format!("wasndr-sim-baileys-groups-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&auth);
-    let mut child = Command::new("node")
-        .arg(common::interop_dir().join("baileys-sim-groups.mjs"))
-        .env("SIM_INFO", serde_json::to_string(&sim.info()).unwrap())
-        .env("AUTH_DIR", &auth)
-        .env("PHONE_A", BAILEYS_PHONE)
-        .env("SUBJECT", RENAMED)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut script = BaileysScript::spawn(
+        "baileys-sim-groups.mjs",
+        &sim,
+        &[("PHONE_A", BAILEYS_PHONE), ("SUBJECT", RENAMED)],
+    );
     let mut group = None;
-    let mut steps = Vec::new();
     let run = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if let Some(error) = event.get("error") {
-                panic!("Baileys script failed after {steps:?}: {error}");
-            }
-            let Some(step) = event.get("step").and_then(Value::as_str) else {
-                continue;
-            };
-            eprintln!("baileys: {line}");
-            steps.push(step.to_owned());
+        while let Some(event) = script.next_step().await {
+            let step = event["step"].as_str().unwrap_or_default();
             match step {
                 "open" => {
                     let created = client
@@ -114,9 +93,8 @@ async fn a_wasndr_client_administers_a_group_baileys_is_in() {
     };
     tokio::time::timeout(Duration::from_secs(170), run)
         .await
-        .unwrap_or_else(|_| panic!("Baileys script timed out after {steps:?}"));
-    let status = child.wait().await.unwrap();
-    assert!(status.success(), "Baileys script exited with {status}");
+        .unwrap_or_else(|_| panic!("Baileys script timed out after {:?}", script.steps));
+    let steps = script.finish().await;
     assert_eq!(
         steps,
         [
@@ -159,5 +137,4 @@ async fn a_wasndr_client_administers_a_group_baileys_is_in() {
     assert_eq!(members, [Jid::pn(PEER_PHONE), Jid::pn(CLIENT_PHONE)]);
     assert_eq!(cached.subject, RENAMED);
     client.disconnect().await;
-    let _ = std::fs::remove_dir_all(&auth);
 }

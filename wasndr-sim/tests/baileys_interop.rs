@@ -7,12 +7,9 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use common::baileys::BaileysScript;
 use wasndr_sim::{SimConfig, Simulator};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,39 +22,14 @@ async fn baileys_pairs_logs_in_and_messages_through_the_simulator() {
     for phone in [a, b, c] {
         sim.create_phone(phone).await.unwrap();
     }
-    let auth = std::env::temp_dir().join(format!("wasndr-sim-baileys-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&auth);
-    let mut child = Command::new("node")
-        .arg(common::interop_dir().join("baileys-sim-client.mjs"))
-        .env("SIM_INFO", serde_json::to_string(&sim.info()).unwrap())
-        .env("AUTH_DIR", &auth)
-        .env("PHONE_A", a)
-        .env("PHONE_B", b)
-        .env("PHONE_C", c)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut steps = Vec::new();
-    let run = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if let Some(error) = event.get("error") {
-                panic!("Baileys script failed after {steps:?}: {error}");
-            }
-            if let Some(step) = event.get("step").and_then(Value::as_str) {
-                eprintln!("baileys: {line}");
-                steps.push(step.to_owned());
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(170), run)
+    let script = BaileysScript::spawn(
+        "baileys-sim-client.mjs",
+        &sim,
+        &[("PHONE_A", a), ("PHONE_B", b), ("PHONE_C", c)],
+    );
+    let steps = tokio::time::timeout(Duration::from_secs(170), script.finish())
         .await
-        .unwrap_or_else(|_| panic!("Baileys script timed out"));
-    let status = child.wait().await.unwrap();
-    assert!(status.success(), "Baileys script exited with {status}");
+        .expect("Baileys script timed out");
     for expected in [
         "qr",
         "scanned",
@@ -93,5 +65,4 @@ async fn baileys_pairs_logs_in_and_messages_through_the_simulator() {
         &vec![0, 1],
         "phone A has its primary and the Baileys companion"
     );
-    let _ = std::fs::remove_dir_all(&auth);
 }

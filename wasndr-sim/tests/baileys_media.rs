@@ -10,12 +10,9 @@
 mod common;
 mod wasndr_client;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use common::baileys::BaileysScript;
 use wasndr_client::{WAIT, memory_store, next_event, pair_by_qr};
 use wasndr_core::client::{Event, OutgoingMedia};
 use wasndr_core::crypto::sha256;
@@ -38,40 +35,21 @@ async fn baileys_and_a_wasndr_client_exchange_media_through_the_simulator() {
     }
     let (client, mut events, _) = pair_by_qr(&sim, CLIENT_PHONE, memory_store()).await;
 
-    let dir = std::env::temp_dir().join(format!("wasndr-sim-baileys-media-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca = dir.join("media-ca.pem");
-    std::fs::write(&ca, wasndr_sim::MEDIA_CA_PEM).unwrap();
-    let mut child = Command::new("node")
-        .arg(common::interop_dir().join("baileys-sim-media.mjs"))
-        .env("SIM_INFO", serde_json::to_string(&sim.info()).unwrap())
-        .env("AUTH_DIR", dir.join("auth"))
-        .env("PHONE_A", BAILEYS_PHONE)
-        .env("PHONE_B", PEER_PHONE)
-        .env("CLIENT", CLIENT_PHONE)
-        .env("NODE_EXTRA_CA_CERTS", &ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut script = BaileysScript::spawn(
+        "baileys-sim-media.mjs",
+        &sim,
+        &[
+            ("PHONE_A", BAILEYS_PHONE),
+            ("PHONE_B", PEER_PHONE),
+            ("CLIENT", CLIENT_PHONE),
+        ],
+    );
     let photo: Vec<u8> = (0..20_000u32)
         .map(|i| (i.wrapping_mul(7919) >> 3) as u8)
         .collect();
-    let mut steps = Vec::new();
     let run = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if let Some(error) = event.get("error") {
-                panic!("Baileys script failed after {steps:?}: {error}");
-            }
-            let Some(step) = event.get("step").and_then(Value::as_str) else {
-                continue;
-            };
-            eprintln!("baileys: {line}");
-            steps.push(step.to_owned());
+        while let Some(event) = script.next_step().await {
+            let step = event["step"].as_str().unwrap_or_default();
             match step {
                 "sent_to_client" => {
                     // Baileys' document reaches the wasndr client, which fetches and decrypts it.
@@ -121,9 +99,8 @@ async fn baileys_and_a_wasndr_client_exchange_media_through_the_simulator() {
     };
     tokio::time::timeout(Duration::from_secs(170), run)
         .await
-        .unwrap_or_else(|_| panic!("Baileys script timed out after {steps:?}"));
-    let status = child.wait().await.unwrap();
-    assert!(status.success(), "Baileys script exited with {status}");
+        .unwrap_or_else(|_| panic!("Baileys script timed out after {:?}", script.steps));
+    let steps = script.finish().await;
     assert_eq!(
         steps,
         [
@@ -136,5 +113,4 @@ async fn baileys_and_a_wasndr_client_exchange_media_through_the_simulator() {
         ]
     );
     client.disconnect().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

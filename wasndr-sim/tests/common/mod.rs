@@ -47,6 +47,7 @@ pub fn interop_ready() -> bool {
     false
 }
 
+pub mod baileys;
 pub mod client;
 
 use wasndr_core::binary::{self, Node, NodeRef};
