@@ -2,6 +2,9 @@
 //! sender-key (group) encrypt and decrypt. Compare with `benches/node/signal-libsignal.mjs`, which times
 //! the same operations in libsignal-node 6.0.0 / Baileys 7.
 //!
+//! The 1:1 figures advance one record in place (as libsignal-node advances its session object); the
+//! "copying record" variants use the pure form that returns a new record each time.
+//!
 //! Run: `cargo bench -p wasndr-core --bench signal`
 
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -71,6 +74,12 @@ fn one_to_one(c: &mut Criterion) {
 
     let mut sender = alice.clone();
     c.bench_function("signal/1:1 encrypt 100 B", |b| {
+        b.iter(|| session::encrypt_in_place(&mut sender, black_box(&PLAINTEXT)).unwrap())
+    });
+
+    // The same through the copying form, which returns a new record and leaves the old one intact.
+    let mut sender = alice.clone();
+    c.bench_function("signal/1:1 encrypt 100 B (copying record)", |b| {
         b.iter(|| {
             let out = session::encrypt(&sender, black_box(&PLAINTEXT)).unwrap();
             sender = out.record;
@@ -80,18 +89,34 @@ fn one_to_one(c: &mut Criterion) {
 
     // Messages are produced in order in the untimed setup and decrypted in the same order, so each
     // decrypt is the common case: the next message on a known chain.
-    let mut sender = alice;
-    let mut receiver = bob;
+    // Each decrypt bench has its own sender, so its receiver always gets the next message in order.
+    let messages_from = |mut sender: SessionRecord| {
+        move || match session::encrypt_in_place(&mut sender, &PLAINTEXT).unwrap() {
+            CiphertextMessage::Signal(m) => m.into_serialized(),
+            CiphertextMessage::PreKey(_) => unreachable!(),
+        }
+    };
+    let mut next_message = messages_from(alice.clone());
+    let mut receiver = bob.clone();
     c.bench_function("signal/1:1 decrypt 100 B", |b| {
         b.iter_batched(
-            || {
-                let out = session::encrypt(&sender, &PLAINTEXT).unwrap();
-                sender = out.record;
-                match out.message {
-                    CiphertextMessage::Signal(m) => m.into_serialized(),
-                    CiphertextMessage::PreKey(_) => unreachable!(),
-                }
+            &mut next_message,
+            |bytes| {
+                let message = SignalMessage::parse(black_box(&bytes)).unwrap();
+                session::decrypt_message_in_place(&mut receiver, &message, &mut rng)
+                    .unwrap()
+                    .plaintext
             },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let mut next_message = messages_from(alice);
+    let mut receiver = bob;
+    let mut rng = StdRng::seed_from_u64(4);
+    c.bench_function("signal/1:1 decrypt 100 B (copying record)", |b| {
+        b.iter_batched(
+            &mut next_message,
             |bytes| {
                 let message = SignalMessage::parse(black_box(&bytes)).unwrap();
                 let out = session::decrypt_message(&receiver, &message, &mut rng).unwrap();

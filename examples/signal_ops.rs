@@ -10,8 +10,9 @@
 //! Instructions per operation = (Ir at N − Ir at the baseline) / N. The baseline of `encrypt` and
 //! `group-encrypt` is the same mode with N = 0; the baseline of `decrypt` and `group-decrypt` is
 //! `decrypt-setup` / `group-decrypt-setup` with the same N, which produces the same messages without
-//! decrypting them. Modes: encrypt, decrypt, decrypt-setup, group-encrypt, group-decrypt,
-//! group-decrypt-setup. Plaintexts are 100 bytes.
+//! decrypting them. Modes: encrypt, decrypt, decrypt-setup, encrypt-in-place, decrypt-in-place,
+//! group-encrypt, group-decrypt, group-decrypt-setup (the `-in-place` modes advance one record instead
+//! of returning a copy each time; their baselines are `encrypt 0` and `decrypt-setup`). Plaintexts are 100 bytes.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -81,8 +82,14 @@ fn main() {
     };
     let mut rng = StdRng::seed_from_u64(7);
     match mode.as_str() {
-        "encrypt" | "decrypt" | "decrypt-setup" => {
+        "encrypt" | "decrypt" | "decrypt-setup" | "encrypt-in-place" | "decrypt-in-place" => {
             let (mut alice, mut bob) = established(&mut rng);
+            if mode == "encrypt-in-place" {
+                for _ in 0..n {
+                    black_box(session::encrypt_in_place(&mut alice, black_box(&PLAINTEXT)).unwrap());
+                }
+                return;
+            }
             if mode == "encrypt" {
                 for _ in 0..n {
                     let out = session::encrypt(&alice, black_box(&PLAINTEXT)).unwrap();
@@ -103,6 +110,13 @@ fn main() {
                     let message = SignalMessage::parse(black_box(bytes)).unwrap();
                     let out = session::decrypt_message(&bob, &message, &mut rng).unwrap();
                     bob = out.record;
+                    black_box(out.plaintext);
+                }
+            }
+            if mode == "decrypt-in-place" {
+                for bytes in &messages {
+                    let message = SignalMessage::parse(black_box(bytes)).unwrap();
+                    let out = session::decrypt_message_in_place(&mut bob, &message, &mut rng).unwrap();
                     black_box(out.plaintext);
                 }
             }

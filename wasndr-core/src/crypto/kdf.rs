@@ -1,13 +1,9 @@
 use std::fmt;
-use std::sync::LazyLock;
 
-use hkdf::{Hkdf, HkdfExtract};
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
+use super::mac::{PreparedKey, hkdf};
 use crate::error::{Error, Result};
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
@@ -25,34 +21,39 @@ pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
 
 /// HMAC-SHA256 of `data` under `key` (any key length).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    hmac_sha256_parts(key, &[data])
+    PreparedKey::new(key).mac(&[data])
 }
 
 /// HMAC-SHA256 of the concatenation of `parts` under `key`.
 pub fn hmac_sha256_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC accepts keys of every length, so construction cannot fail.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
+    PreparedKey::new(key).mac(parts)
 }
+
+/// The most HKDF-SHA256 can produce: 255 blocks of 32 bytes.
+const HKDF_MAX_OUTPUT: usize = 255 * 32;
 
 /// HKDF-SHA256 (RFC 5869) filling `out`. An empty `salt` means the RFC's default (zeros), which is what
 /// every caller in this protocol that passes "no salt" expects.
 pub fn hkdf_sha256_into(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
-    let salt = if salt.is_empty() { None } else { Some(salt) };
-    Hkdf::<Sha256>::new(salt, ikm)
-        .expand(info, out)
-        .map_err(|_| Error::InvalidArgument("HKDF-SHA256 output longer than 8160 bytes"))
+    if out.len() > HKDF_MAX_OUTPUT {
+        return Err(Error::InvalidArgument(
+            "HKDF-SHA256 output longer than 8160 bytes",
+        ));
+    }
+    hkdf(salt, ikm, info, out);
+    Ok(())
 }
 
 /// HKDF-SHA256 producing `N` bytes; `N` is a compile-time size well under the HKDF limit.
 pub fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8; N] {
-    const { assert!(N <= 255 * 32, "HKDF-SHA256 output is limited to 8160 bytes") };
+    const {
+        assert!(
+            N <= HKDF_MAX_OUTPUT,
+            "HKDF-SHA256 output is limited to 8160 bytes"
+        )
+    };
     let mut out = [0u8; N];
-    // The size check above makes expansion infallible.
-    let _ = hkdf_sha256_into(salt, ikm, info, &mut out);
+    hkdf(salt, ikm, info, &mut out);
     out
 }
 
@@ -60,22 +61,17 @@ pub fn hkdf_sha256<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -> [u8;
 /// that MAC several inputs under the same key: a Signal chain step derives two values from one chain
 /// key, and sharing the schedule saves two SHA-256 compressions.
 #[derive(Clone)]
-pub struct HmacSha256Key(HmacSha256);
+pub struct HmacSha256Key(PreparedKey);
 
 impl HmacSha256Key {
     /// Prepares `key` (any length).
     pub fn new(key: &[u8]) -> Self {
-        // HMAC accepts keys of every length, so construction cannot fail.
-        Self(<HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!()))
+        Self(PreparedKey::new(key))
     }
 
     /// HMAC-SHA256 of the concatenation of `parts`.
     pub fn mac_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = self.0.clone();
-        for part in parts {
-            mac.update(part);
-        }
-        mac.finalize().into_bytes().into()
+        self.0.mac(parts)
     }
 }
 
@@ -88,15 +84,7 @@ impl fmt::Debug for HmacSha256Key {
 /// HKDF-SHA256 with the all-zero 32-byte salt (what "no salt" means in RFC 5869 and in every Signal
 /// derivation), producing `N` bytes. The salt's key schedule is computed once per process.
 pub fn hkdf_sha256_zero_salt<const N: usize>(ikm: &[u8], info: &[u8]) -> [u8; N] {
-    const { assert!(N <= 255 * 32, "HKDF-SHA256 output is limited to 8160 bytes") };
-    static ZERO_SALT: LazyLock<HkdfExtract<Sha256>> = LazyLock::new(|| HkdfExtract::new(None));
-    let mut extract = ZERO_SALT.clone();
-    extract.input_ikm(ikm);
-    let (_, hkdf) = extract.finalize();
-    let mut out = [0u8; N];
-    // The size check above makes expansion infallible.
-    let _ = hkdf.expand(info, &mut out);
-    out
+    hkdf_sha256::<N>(&[], ikm, info)
 }
 
 #[cfg(test)]

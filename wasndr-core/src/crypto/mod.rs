@@ -1,12 +1,15 @@
 //! Cryptographic primitives exactly as the protocol uses them: Curve25519 keys with XEdDSA signatures,
 //! HKDF/HMAC/SHA-256, AES-256 in GCM, CBC (PKCS#7) and CTR modes.
 //!
-//! The algorithms come from RustCrypto and dalek crates; this module is only the glue that fixes key
-//! formats, nonce layouts and error handling. Randomness is always passed in.
+//! The algorithms come from RustCrypto and dalek crates; this module is the glue that fixes key
+//! formats, nonce layouts and error handling, plus HMAC and HKDF written over RustCrypto's SHA-256
+//! compression function because they dominate a Signal message's cost (see `mac`). Randomness is
+//! always passed in.
 
 mod cipher;
 mod kdf;
 mod keys;
+mod mac;
 mod xeddsa;
 
 pub use cipher::{

@@ -81,25 +81,27 @@ impl<'r> SessionWork<'r> {
         let existing = self
             .session(&address)
             .filter(|r| r.current().is_some_and(|s| s.can_encrypt()));
-        let (encrypted, identity) = match (choice, existing) {
+        // The working copy this step will persist: the stored record copied once, or a new session.
+        let (mut record, identity) = match (choice, existing) {
             (SessionChoice::Existing(_), Some(record)) => {
                 let identity = *record
                     .current()
                     .ok_or(Error::NoSession("no current session"))?
                     .remote_identity();
-                (session::encrypt(record, padded)?, identity)
+                (record.clone(), identity)
             }
             (SessionChoice::Existing(Some(bundle)), None) | (SessionChoice::Fresh(bundle), _) => {
                 let record = session::initiate(self.session(&address), own.local(), bundle, rng)?;
-                (session::encrypt(&record, padded)?, bundle.identity_key)
+                (record, bundle.identity_key)
             }
             (SessionChoice::Existing(None), None) => {
                 return Err(Error::NoSession("no session with this device and no bundle"));
             }
         };
+        let message = session::encrypt_in_place(&mut record, padded)?;
         self.note_identity(&address, &identity);
-        self.sessions.insert(address, encrypted.record);
-        Ok(encrypted.message)
+        self.sessions.insert(address, record);
+        Ok(message)
     }
 
     /// Moves the touched sessions and identities into `changes`.

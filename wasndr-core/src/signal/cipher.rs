@@ -67,7 +67,7 @@ pub async fn encrypt<S>(store: &S, address: &ProtocolAddress, plaintext: &[u8]) 
 where
     S: IdentityKeyStore + SessionStore + ?Sized,
 {
-    let record = store
+    let mut record = store
         .load_session(address)
         .await?
         .ok_or(Error::NoSession("no session with this address"))?;
@@ -76,12 +76,12 @@ where
         .ok_or(Error::NoSession("no current session"))?
         .remote_identity();
     let first_seen = check_trust(store, address, &remote).await?;
-    let encrypted = session::encrypt(&record, plaintext)?;
-    store.store_session(address, &encrypted.record).await?;
+    let message = session::encrypt_in_place(&mut record, plaintext)?;
+    store.store_session(address, &record).await?;
     if first_seen {
         store.save_remote_identity(address, &remote).await?;
     }
-    Ok(encrypted.message)
+    Ok(message)
 }
 
 /// Decrypts an `<enc>` payload from `address` by its `type` attribute: `"msg"` or `"pkmsg"`.
@@ -115,19 +115,19 @@ where
     R: CryptoRng + ?Sized,
 {
     let message = SignalMessage::parse(ciphertext)?;
-    let record = store
+    let mut record = store
         .load_session(address)
         .await?
         .ok_or(Error::NoSession("no session with this address"))?;
-    let decrypted = session::decrypt_message(&record, &message, rng)?;
-    let first_seen = check_trust(store, address, &decrypted.sender_identity).await?;
-    store.store_session(address, &decrypted.record).await?;
+    let opened = session::decrypt_message_in_place(&mut record, &message, rng)?;
+    let first_seen = check_trust(store, address, &opened.sender_identity).await?;
+    store.store_session(address, &record).await?;
     if first_seen {
         store
-            .save_remote_identity(address, &decrypted.sender_identity)
+            .save_remote_identity(address, &opened.sender_identity)
             .await?;
     }
-    Ok(decrypted.plaintext)
+    Ok(opened.plaintext)
 }
 
 /// Decrypts a PreKeySignalMessage (`pkmsg`) from `address`, building a session if it is new and

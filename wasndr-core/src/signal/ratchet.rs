@@ -85,51 +85,55 @@ pub(crate) struct SkippedKey {
     pub(crate) seed: [u8; 32],
 }
 
-/// The keys for one 1:1 message: AES-256-CBC key, HMAC key and IV.
+/// The keys for one 1:1 message: AES-256-CBC key, HMAC key and IV, kept as the 80 bytes HKDF produced
+/// (one buffer to wipe on drop instead of a copy in three fields).
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub(crate) struct MessageKeys {
-    pub(crate) cipher_key: [u8; 32],
-    pub(crate) mac_key: [u8; 32],
-    pub(crate) iv: [u8; 16],
-}
+pub(crate) struct MessageKeys([u8; 80]);
 
 impl MessageKeys {
     /// `HKDF(seed, salt = 0×32, "WhisperMessageKeys", 80)` → cipher key, MAC key, IV.
     pub(crate) fn derive(seed: &[u8; 32]) -> Self {
-        let mut okm = hkdf_sha256_zero_salt::<80>(seed, b"WhisperMessageKeys");
-        let mut keys = Self {
-            cipher_key: [0u8; 32],
-            mac_key: [0u8; 32],
-            iv: [0u8; 16],
-        };
-        keys.cipher_key.copy_from_slice(&okm[..32]);
-        keys.mac_key.copy_from_slice(&okm[32..64]);
-        keys.iv.copy_from_slice(&okm[64..80]);
-        okm.zeroize();
-        keys
+        Self(hkdf_sha256_zero_salt::<80>(seed, b"WhisperMessageKeys"))
+    }
+
+    pub(crate) fn cipher_key(&self) -> &[u8; 32] {
+        sub_array(&self.0, 0)
+    }
+
+    pub(crate) fn mac_key(&self) -> &[u8; 32] {
+        sub_array(&self.0, 32)
+    }
+
+    pub(crate) fn iv(&self) -> &[u8; 16] {
+        sub_array(&self.0, 64)
     }
 }
 
 /// The keys for one group message. Note the order differs from 1:1: the IV comes first.
 #[derive(Zeroize, ZeroizeOnDrop)]
-pub(crate) struct SenderMessageKeys {
-    pub(crate) iv: [u8; 16],
-    pub(crate) cipher_key: [u8; 32],
-}
+pub(crate) struct SenderMessageKeys([u8; 48]);
 
 impl SenderMessageKeys {
     /// `HKDF(seed, salt = 0×32, "WhisperGroup", 48)` → IV, cipher key.
     pub(crate) fn derive(seed: &[u8; 32]) -> Self {
-        let mut okm = hkdf_sha256_zero_salt::<48>(seed, b"WhisperGroup");
-        let mut keys = Self {
-            iv: [0u8; 16],
-            cipher_key: [0u8; 32],
-        };
-        keys.iv.copy_from_slice(&okm[..16]);
-        keys.cipher_key.copy_from_slice(&okm[16..48]);
-        okm.zeroize();
-        keys
+        Self(hkdf_sha256_zero_salt::<48>(seed, b"WhisperGroup"))
     }
+
+    pub(crate) fn iv(&self) -> &[u8; 16] {
+        sub_array(&self.0, 0)
+    }
+
+    pub(crate) fn cipher_key(&self) -> &[u8; 32] {
+        sub_array(&self.0, 16)
+    }
+}
+
+/// The `N` bytes of `bytes` at `offset`; the callers' offsets are constants inside their arrays.
+fn sub_array<const N: usize>(bytes: &[u8], offset: usize) -> &[u8; N] {
+    bytes
+        .get(offset..offset + N)
+        .and_then(|slice| slice.try_into().ok())
+        .unwrap_or_else(|| unreachable!("a constant sub-array within a fixed-size key buffer"))
 }
 
 #[cfg(test)]
@@ -151,14 +155,14 @@ mod tests {
         );
         let keys = MessageKeys::derive(&seed);
         assert_eq!(
-            hex::encode(keys.cipher_key),
+            hex::encode(keys.cipher_key()),
             "3b9fc7fd6b27e72db25c23c27613dee53ec6502f36b7c8569b2cebd89058c33a"
         );
         assert_eq!(
-            hex::encode(keys.mac_key),
+            hex::encode(keys.mac_key()),
             "82b3e00cd378b833e64c7761e3cacd5fb06d20a34a02583bfa196025ebafcba1"
         );
-        assert_eq!(hex::encode(keys.iv), "0f11148a4b7a5ed630eee4d00193bf41");
+        assert_eq!(hex::encode(keys.iv()), "0f11148a4b7a5ed630eee4d00193bf41");
         let mut stepped = chain.clone();
         assert_eq!(stepped.step(), seed);
         chain.advance();
@@ -180,9 +184,9 @@ mod tests {
             "d12a64ddcbe12038b6dc12427b741cd888e6693972317920437495c9851403c1"
         );
         let keys = SenderMessageKeys::derive(&seed);
-        assert_eq!(hex::encode(keys.iv), "ed21bd959baa838604f5b1182b91977b");
+        assert_eq!(hex::encode(keys.iv()), "ed21bd959baa838604f5b1182b91977b");
         assert_eq!(
-            hex::encode(keys.cipher_key),
+            hex::encode(keys.cipher_key()),
             "49b1479e843ba510449a2d29cf4ec8d9f99483b24dcdcb6f8fa71267e432bfa5"
         );
         chain.advance();

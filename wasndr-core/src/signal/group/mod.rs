@@ -124,7 +124,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
         .ok_or(Error::InvalidArgument("the newest sender key is not ours"))?;
     let iteration = state.chain.index;
     let keys = SenderMessageKeys::derive(&state.chain.step());
-    let ciphertext = aes256_cbc_encrypt(&keys.cipher_key, &keys.iv, plaintext);
+    let ciphertext = aes256_cbc_encrypt(keys.cipher_key(), keys.iv(), plaintext);
     let mut random = [0u8; 64];
     rng.fill_bytes(&mut random);
     let message = SenderKeyMessage::build(state.key_id, iteration, ciphertext, signing, &random);
@@ -172,7 +172,7 @@ pub fn decrypt(record: &SenderKeyRecord, message: &SenderKeyMessage) -> Result<G
         updated.chain.step()
     };
     let keys = SenderMessageKeys::derive(&seed);
-    let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
+    let plaintext = aes256_cbc_decrypt(keys.cipher_key(), keys.iv(), &message.ciphertext)
         .map_err(|_| Error::InvalidSignalMessage("bad padding in a signed group message"))?;
     let mut record = record.clone();
     record.states[index] = updated;

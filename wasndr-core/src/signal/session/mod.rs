@@ -1,7 +1,9 @@
 //! 1:1 sessions: X3DH and the double ratchet (guide §A).
 //!
 //! Every operation here is a pure function over a [`SessionRecord`]: it takes the record (and `rng`
-//! where a key may be drawn), and returns an updated copy without storing anything. The caller
+//! where a key may be drawn), and returns an updated copy without storing anything; the `_in_place`
+//! variants advance a record the caller owns instead of copying it, with the same guarantee that an
+//! error leaves it unchanged. The caller
 //! persists the new record, together with whatever else must change atomically (the decrypted
 //! message, the used prekey's deletion), and only then acknowledges. On error nothing was changed: the
 //! old record is still the truth. [`crate::signal::cipher`] is the same over the store traits.
@@ -100,12 +102,18 @@ pub fn initiate<R: CryptoRng + ?Sized>(
 /// the other, each on the record the previous call returned.
 pub fn encrypt(record: &SessionRecord, plaintext: &[u8]) -> Result<Encrypted> {
     let mut record = record.clone();
-    let state = record
+    let message = encrypt_in_place(&mut record, plaintext)?;
+    Ok(Encrypted { record, message })
+}
+
+/// [`encrypt`] on a record the caller owns, advancing it where it is instead of returning a copy: for
+/// callers that already hold a working copy they will persist. On error the record is unchanged.
+pub fn encrypt_in_place(record: &mut SessionRecord, plaintext: &[u8]) -> Result<CiphertextMessage> {
+    record
         .current
         .as_mut()
-        .ok_or(Error::NoSession("no current session"))?;
-    let message = state.encrypt(plaintext)?;
-    Ok(Encrypted { record, message })
+        .ok_or(Error::NoSession("no current session"))?
+        .encrypt(plaintext)
 }
 
 /// Decrypts a `msg`: with the current session, else with an archived one. A new peer ratchet key draws
@@ -116,6 +124,34 @@ pub fn decrypt_message<R: CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<Decrypted> {
     let mut record = record.clone();
+    let Opened {
+        plaintext,
+        sender_identity,
+    } = decrypt_message_in_place(&mut record, message, rng)?;
+    Ok(Decrypted {
+        record,
+        plaintext,
+        sender_identity,
+        consumed_prekey: None,
+    })
+}
+
+/// What [`decrypt_message_in_place`] returns besides the advanced record.
+#[derive(Debug)]
+pub struct Opened {
+    /// The plaintext (still carrying WhatsApp's own padding, guide §C.2).
+    pub plaintext: Vec<u8>,
+    /// The identity key of the session that decrypted the message, for the caller's trust check.
+    pub sender_identity: PublicKey,
+}
+
+/// [`decrypt_message`] on a record the caller owns, advancing it where it is. On error the record is
+/// unchanged: each state's decryption only commits once the message has authenticated.
+pub fn decrypt_message_in_place<R: CryptoRng + ?Sized>(
+    record: &mut SessionRecord,
+    message: &SignalMessage,
+    rng: &mut R,
+) -> Result<Opened> {
     // The error to report if nothing decrypts: from a state that knew the ratchet key if there is one
     // (a duplicate, say), else from the current state.
     let mut error: Option<(bool, Error)> = None;
@@ -128,17 +164,15 @@ pub fn decrypt_message<R: CryptoRng + ?Sized>(
         let knew = current.knows_ratchet_key(&message.ratchet_key);
         match current.decrypt(message, rng) {
             Ok(plaintext) => {
-                let sender_identity = current.remote_identity;
-                return Ok(Decrypted {
-                    record,
+                return Ok(Opened {
                     plaintext,
-                    sender_identity,
-                    consumed_prekey: None,
+                    sender_identity: current.remote_identity,
                 });
             }
             Err(e) => note(knew, e),
         }
     }
+    // Archived states are tried on a copy, so the shared archive is only copied when one decrypts.
     for index in 0..record.previous.len() {
         let mut state = record.previous[index].clone();
         let knew = state.knows_ratchet_key(&message.ratchet_key);
@@ -146,11 +180,9 @@ pub fn decrypt_message<R: CryptoRng + ?Sized>(
             Ok(plaintext) => {
                 let sender_identity = state.remote_identity;
                 std::sync::Arc::make_mut(&mut record.previous)[index] = state;
-                return Ok(Decrypted {
-                    record,
+                return Ok(Opened {
                     plaintext,
                     sender_identity,
-                    consumed_prekey: None,
                 });
             }
             Err(e) => note(knew, e),

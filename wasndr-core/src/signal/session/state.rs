@@ -127,9 +127,9 @@ impl SessionState {
             .ok_or(Error::NoSession("the session has no sending chain yet"))?;
         let counter = chain.index;
         let keys = MessageKeys::derive(&chain.step());
-        let ciphertext = aes256_cbc_encrypt(&keys.cipher_key, &keys.iv, plaintext);
+        let ciphertext = aes256_cbc_encrypt(keys.cipher_key(), keys.iv(), plaintext);
         let message = SignalMessage::build(
-            &keys.mac_key,
+            keys.mac_key(),
             &self.local_identity,
             &self.remote_identity,
             &self.our_ratchet.public,
@@ -160,10 +160,10 @@ impl SessionState {
         let (seed, source) = self.locate_key(message)?;
         let keys = MessageKeys::derive(&seed);
         // The MAC covers the protobuf as received and both identities, sender first.
-        if !message.verify_mac(&keys.mac_key, &self.remote_identity, &self.local_identity) {
+        if !message.verify_mac(keys.mac_key(), &self.remote_identity, &self.local_identity) {
             return Err(Error::BadMac);
         }
-        let plaintext = aes256_cbc_decrypt(&keys.cipher_key, &keys.iv, &message.ciphertext)
+        let plaintext = aes256_cbc_decrypt(keys.cipher_key(), keys.iv(), &message.ciphertext)
             .map_err(|_| Error::InvalidSignalMessage("bad padding under a valid MAC"))?;
         self.commit(source, message, rng);
         Ok(plaintext)

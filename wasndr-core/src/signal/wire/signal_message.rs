@@ -48,6 +48,10 @@ impl SignalMessage {
 
     /// Encodes and MACs a message. `sender` and `receiver` are the identity keys of the two ends, sender
     /// first, as the MAC input orders them.
+    ///
+    /// The `WhisperMessage` protobuf is written by hand, straight into the wire buffer: four fields in
+    /// field order, exactly the bytes prost (and libsignal-node's protobufjs) write, which the session
+    /// vectors check byte for byte.
     pub(crate) fn build(
         mac_key: &[u8; 32],
         sender: &PublicKey,
@@ -57,25 +61,29 @@ impl SignalMessage {
         previous_counter: u32,
         ciphertext: Vec<u8>,
     ) -> Self {
-        let proto = WhisperMessage {
-            ratchet_key: Some(ratchet_key.serialize().to_vec()),
-            // Always present, also when 0, as libsignal-node writes them; the MAC covers these bytes.
-            counter: Some(counter),
-            previous_counter: Some(previous_counter),
-            ciphertext: Some(ciphertext),
-        };
-        let mut serialized = Vec::with_capacity(1 + proto.encoded_len() + MAC_LEN);
+        let key = ratchet_key.serialize();
+        let mut serialized = Vec::with_capacity(1 + 2 + key.len() + 2 * 6 + 6 + ciphertext.len() + MAC_LEN);
         serialized.push(VERSION_BYTE);
-        // Encoding into a Vec cannot run out of space.
-        let _ = proto.encode(&mut serialized);
+        // 1: ratchetKey (bytes)
+        serialized.extend_from_slice(&[0x0a, key.len() as u8]);
+        serialized.extend_from_slice(&key);
+        // 2: counter, 3: previousCounter (varints), always present, also when 0, as libsignal-node
+        // writes them; the MAC covers these bytes.
+        serialized.push(0x10);
+        push_varint(&mut serialized, u64::from(counter));
+        serialized.push(0x18);
+        push_varint(&mut serialized, u64::from(previous_counter));
+        // 4: ciphertext (bytes)
+        serialized.push(0x22);
+        push_varint(&mut serialized, ciphertext.len() as u64);
+        serialized.extend_from_slice(&ciphertext);
         let mac = compute_mac(mac_key, sender, receiver, &serialized[1..]);
         serialized.extend_from_slice(&mac);
-        let WhisperMessage { ciphertext, .. } = proto;
         Self {
             ratchet_key: *ratchet_key,
             counter,
             previous_counter,
-            ciphertext: ciphertext.unwrap_or_default(),
+            ciphertext,
             serialized,
         }
     }
@@ -103,6 +111,15 @@ impl SignalMessage {
     pub fn into_serialized(self) -> Vec<u8> {
         self.serialized
     }
+}
+
+/// Appends `value` as a protobuf base-128 varint.
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 /// First 8 bytes of `HMAC(macKey, senderIdentity33 ‖ receiverIdentity33 ‖ 0x33 ‖ proto)`.
@@ -134,6 +151,33 @@ mod tests {
         assert!(parsed.verify_mac(&[9; 32], &a, &b));
         assert!(!parsed.verify_mac(&[9; 32], &b, &a));
         assert!(!parsed.verify_mac(&[8; 32], &a, &b));
+    }
+
+    // The hand-written encoding is prost's, for counters across varint widths and ciphertext lengths
+    // across the one/two-byte length boundary.
+    #[test]
+    fn hand_encoding_matches_prost() {
+        let a = PublicKey::from_bytes([1; 32]);
+        let b = PublicKey::from_bytes([2; 32]);
+        let ratchet = PublicKey::from_bytes([3; 32]);
+        for (counter, previous, len) in [
+            (0, 0, 16),
+            (127, 128, 112),
+            (300, 0, 128),
+            (u32::MAX, 70_000, 4096),
+        ] {
+            let ciphertext = vec![0x5a; len];
+            let message =
+                SignalMessage::build(&[9; 32], &a, &b, &ratchet, counter, previous, ciphertext.clone());
+            let proto = WhisperMessage {
+                ratchet_key: Some(ratchet.serialize().to_vec()),
+                counter: Some(counter),
+                previous_counter: Some(previous),
+                ciphertext: Some(ciphertext),
+            };
+            let wire = message.serialized();
+            assert_eq!(&wire[1..wire.len() - MAC_LEN], proto.encode_to_vec().as_slice());
+        }
     }
 
     #[test]
