@@ -136,11 +136,23 @@ impl PreparedKey {
 
     /// HMAC-SHA256 of the concatenation of `parts`.
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut inner = Sha256Stream::resume(self.inner, BLOCK as u64);
-        for part in parts {
-            inner.update(part);
-        }
-        let inner_digest = inner.finish();
+        let inner_digest = match short_message_blocks(parts) {
+            // The common case in this protocol: the whole padded message is built on the stack and
+            // compressed in one call.
+            Some((buffer, len)) => {
+                let mut state = self.inner;
+                let (blocks, _) = buffer[..len].as_chunks::<BLOCK>();
+                compress256(&mut state, blocks);
+                state_bytes(&state)
+            }
+            None => {
+                let mut inner = Sha256Stream::resume(self.inner, BLOCK as u64);
+                for part in parts {
+                    inner.update(part);
+                }
+                inner.finish()
+            }
+        };
         // The outer hash is the pad block (already in `self.outer`) and the 32-byte inner digest: one
         // block with its padding, built directly.
         let mut block = [0u8; BLOCK];
@@ -160,6 +172,29 @@ fn xor_pad(key: &[u8; BLOCK], pad: u8) -> [u8; BLOCK] {
         *byte ^= k;
     }
     block
+}
+
+/// Messages up to this many bytes (after the pad block) are padded on the stack in one go: enough for
+/// every chain step, HKDF block and Signal message MAC of an ordinary text.
+const SHORT_MESSAGE: usize = 4 * BLOCK - 9;
+
+/// The concatenated `parts` with SHA-256 padding for a hash that has already absorbed one block (the
+/// HMAC pad block), and the padded length, if the message is at most [`SHORT_MESSAGE`] bytes.
+fn short_message_blocks(parts: &[&[u8]]) -> Option<([u8; 4 * BLOCK], usize)> {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    if len > SHORT_MESSAGE {
+        return None;
+    }
+    let mut buffer = [0u8; 4 * BLOCK];
+    let mut at = 0;
+    for part in parts {
+        buffer[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    buffer[at] = 0x80;
+    let padded = (len + 9).div_ceil(BLOCK) * BLOCK;
+    buffer[padded - 8..padded].copy_from_slice(&(((BLOCK + len) * 8) as u64).to_be_bytes());
+    Some((buffer, padded))
 }
 
 impl std::fmt::Debug for PreparedKey {
