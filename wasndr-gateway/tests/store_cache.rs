@@ -1,6 +1,6 @@
 //! The gateway's read cache (`CachingStore`): changes made through it are seen at once; changes made
-//! behind its back (another node, the operator CLI) within its TTL; it never serves what it was told is
-//! gone.
+//! behind its back (another node) within its TTL; it never serves what it was told is gone; and as the
+//! gateway builds it, a key revoked behind its back fails at once.
 
 // A panic here is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -89,7 +89,11 @@ fn webhook(account: &AccountRecord) -> WebhookRecord {
 async fn changes_through_the_cache_are_seen_at_once() {
     let f = fixture().await;
     // A long TTL: only invalidation can make these pass.
-    let cache = CachingStore::with_ttl(f.inner.clone(), Duration::from_secs(3600));
+    let cache = CachingStore::with_ttls(
+        f.inner.clone(),
+        Duration::from_secs(3600),
+        Duration::from_secs(3600),
+    );
     let (a, s) = (&f.account.id, &f.session.id);
 
     assert_eq!(cache.find_key_by_hash("hash").await.unwrap(), Some(f.key.clone()));
@@ -134,7 +138,7 @@ async fn changes_through_the_cache_are_seen_at_once() {
 async fn changes_behind_the_cache_are_seen_within_its_ttl() {
     let f = fixture().await;
     let ttl = Duration::from_millis(200);
-    let cache = CachingStore::with_ttl(f.inner.clone(), ttl);
+    let cache = CachingStore::with_ttls(f.inner.clone(), ttl, ttl);
     let (a, s) = (&f.account.id, &f.session.id);
     assert!(cache.find_key_by_hash("hash").await.unwrap().is_some());
     assert!(cache.get_session(a, s).await.unwrap().is_some());
@@ -185,4 +189,14 @@ async fn key_use_is_written_at_most_once_per_interval() {
         Some(170_000),
         "a cached key shows the use recorded after it was read"
     );
+}
+
+#[tokio::test]
+async fn keys_are_not_cached_by_default() {
+    let f = fixture().await;
+    let cache = CachingStore::new(f.inner.clone());
+    assert!(cache.find_key_by_hash("hash").await.unwrap().is_some());
+    // The operator CLI, another process, revokes the key.
+    assert!(f.inner.revoke_key(&f.account.id, &f.key.id, 10).await.unwrap());
+    assert_eq!(cache.find_key_by_hash("hash").await.unwrap(), None);
 }

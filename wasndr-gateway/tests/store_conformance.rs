@@ -42,7 +42,8 @@ async fn sqlite() -> Option<Backend> {
 /// the cache are seen at once).
 async fn cached_sqlite() -> Option<Backend> {
     let mut backend = sqlite().await?;
-    backend.store = Arc::new(CachingStore::new(backend.store));
+    let ttl = std::time::Duration::from_secs(1);
+    backend.store = Arc::new(CachingStore::with_ttls(backend.store, ttl, ttl));
     Some(backend)
 }
 

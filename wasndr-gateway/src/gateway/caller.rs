@@ -10,9 +10,9 @@ use crate::store::AccountRecord;
 
 use super::Gateway;
 
-/// An authenticated request's principal. Built per request from the presented key; the key and account
-/// rows may come from the store's short-lived cache, which drops a key as soon as it is revoked through
-/// this process, so a revoked key fails on its next request here (and within a second on other nodes).
+/// An authenticated request's principal. Built per request from the presented key, which is looked up
+/// every time (never cached), so a revoked key fails on its next request, whichever process revoked it.
+/// The account row may come from the store's short-lived cache (accounts do not change).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The key's account.

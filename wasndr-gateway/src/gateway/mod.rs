@@ -80,9 +80,9 @@ impl Gateway {
     /// Builds the gateway over a migrated store and an engine, and gives the engine its event sink.
     /// Call [`Gateway::start`] to restore sessions and start webhook delivery.
     ///
-    /// The store is wrapped in a [`CachingStore`]: changes made through this gateway (or its
-    /// [`Gateway::store`]) take effect at once; changes made by another process sharing the database
-    /// (another node, the operator CLI) take up to [`CachingStore::DEFAULT_TTL`] to be seen here.
+    /// The store is wrapped in a [`CachingStore`] (accounts, sessions, webhooks; not keys): changes made
+    /// through this gateway (or its [`Gateway::store`]) take effect at once; changes made by another node
+    /// sharing the database take up to [`CachingStore::DEFAULT_TTL`] to be seen here.
     pub fn new(
         store: Arc<dyn GatewayStore>,
         engine: Arc<dyn SessionEngine>,

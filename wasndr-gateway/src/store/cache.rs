@@ -1,13 +1,18 @@
-//! A read cache in front of any [`GatewayStore`] for what every request looks up: the key behind a bearer
-//! secret, its account, the session a send names, the account's webhooks (every event queues its
-//! deliveries from them), plus when this process last recorded a key's use.
+//! A read cache in front of any [`GatewayStore`] for what every request looks up: an account, the session
+//! a send names, the account's webhooks (every event queues its deliveries from them), plus when this
+//! process last recorded a key's use, and optionally the key behind a bearer secret.
 //!
 //! Coherence: every change made through this store drops the entries it affects before it returns, so in
-//! this process a revoked key, a deleted session or a new webhook takes effect on the very next request.
-//! A reader that raced with such a change does not put its (older) answer back: each invalidation bumps
-//! a generation, and an answer read under an older generation is not kept. Changes made by other
-//! processes (another node on the same PostgreSQL, the operator CLI on the same SQLite file) are seen
-//! once the entry expires: at most [`CachingStore::DEFAULT_TTL`] (one second) later.
+//! this process a deleted session or a new webhook takes effect on the very next request. A reader that
+//! raced with such a change does not put its (older) answer back: each invalidation bumps a generation,
+//! and an answer read under an older generation is not kept. Changes made by other processes (another
+//! node on the same PostgreSQL) are seen once the entry expires: at most [`CachingStore::DEFAULT_TTL`]
+//! (one second) later.
+//!
+//! Keys are not cached by [`CachingStore::new`]: the operator CLI revokes keys from another process and
+//! the revocation must hold on the server's very next request, so the key is looked up every time (one
+//! indexed read). [`CachingStore::with_ttls`] can cache them too, for a deployment that accepts a
+//! revocation taking up to that long to reach every process.
 //!
 //! Only positive answers are cached (an unknown key or session costs a query each time, so random
 //! guesses cannot fill memory), and each map is cleared when it reaches its size bound.
@@ -96,16 +101,16 @@ impl CachingStore {
     /// How long another process's change may go unseen here.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
 
-    /// Caches `inner`'s answers for [`CachingStore::DEFAULT_TTL`].
+    /// Caches `inner`'s accounts, sessions and webhooks for [`CachingStore::DEFAULT_TTL`]; keys not.
     pub fn new(inner: Arc<dyn GatewayStore>) -> CachingStore {
-        Self::with_ttl(inner, Self::DEFAULT_TTL)
+        Self::with_ttls(inner, Self::DEFAULT_TTL, Duration::ZERO)
     }
 
-    /// Caches `inner`'s answers for `ttl` (zero: no caching).
-    pub fn with_ttl(inner: Arc<dyn GatewayStore>, ttl: Duration) -> CachingStore {
+    /// Caches accounts, sessions and webhooks for `ttl` and keys for `key_ttl` (zero: not cached).
+    pub fn with_ttls(inner: Arc<dyn GatewayStore>, ttl: Duration, key_ttl: Duration) -> CachingStore {
         CachingStore {
             inner,
-            keys: Entries::new(ttl),
+            keys: Entries::new(key_ttl),
             accounts: Entries::new(ttl),
             sessions: Entries::new(ttl),
             webhooks: Entries::new(ttl),
