@@ -8,9 +8,9 @@ use serde_json::json;
 use tokio::sync::{Notify, broadcast};
 
 use crate::clock::{now_ms, to_rfc3339};
-use crate::engine::{EngineEvent, EventSink};
+use crate::engine::{EngineEvent, EventSink, SessionRef};
 use crate::ids::new_uuid;
-use crate::store::{DeliveryRecord, DeliveryState, GatewayStore};
+use crate::store::{DeliveryRecord, DeliveryState, GatewayStore, WebhookRecord};
 
 /// An event as streams and webhooks see it: routing fields and the JSON body.
 #[derive(Debug, Clone)]
@@ -43,6 +43,11 @@ impl EventHub {
     /// A new subscription to every account's events (filter by `account_id`).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedEvent>> {
         self.sender.subscribe()
+    }
+
+    /// Whether any stream listens now (an event nobody will see need not be built).
+    fn has_subscribers(&self) -> bool {
+        self.sender.receiver_count() > 0
     }
 
     fn publish(&self, event: PublishedEvent) {
@@ -80,8 +85,29 @@ fn event_data(event: &EngineEvent) -> serde_json::Value {
     }
 }
 
+impl GatewaySink {
+    /// The account's webhooks subscribed to event `name` of `session`'s location.
+    async fn webhooks_for(&self, session: &SessionRef, name: &str) -> Vec<WebhookRecord> {
+        match self.store.list_webhooks(&session.account_id).await {
+            Ok(webhooks) => webhooks
+                .into_iter()
+                .filter(|w| w.events.iter().any(|e| e == name))
+                .filter(|w| w.location_id.as_ref().is_none_or(|l| *l == session.location_id))
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, event = name, "loading webhooks failed");
+                Vec::new()
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl EventSink for GatewaySink {
+    async fn wants(&self, session: &SessionRef, name: &str) -> bool {
+        self.hub.has_subscribers() || !self.webhooks_for(session, name).await.is_empty()
+    }
+
     async fn deliver(&self, event: EngineEvent) {
         let session = event.session().clone();
         if let EngineEvent::SessionStatus { state, .. } = &event {
@@ -99,6 +125,12 @@ impl EventSink for GatewaySink {
             }
         }
         let name = event.name();
+        // The webhooks come from the store's cache; the event body is only built (JSON, an id, a
+        // timestamp: a visible share of a send's cost) when a webhook or a stream will receive it.
+        let webhooks = self.webhooks_for(&session, name).await;
+        if webhooks.is_empty() && !self.hub.has_subscribers() {
+            return;
+        }
         let now = now_ms();
         let id = new_uuid();
         let body = json!({
@@ -111,35 +143,28 @@ impl EventSink for GatewaySink {
             "data": event_data(&event),
         })
         .to_string();
-        match self.store.list_webhooks(&session.account_id).await {
-            Ok(webhooks) => {
-                let deliveries: Vec<DeliveryRecord> = webhooks
-                    .iter()
-                    .filter(|w| w.events.iter().any(|e| e == name))
-                    .filter(|w| w.location_id.as_ref().is_none_or(|l| *l == session.location_id))
-                    .map(|w| DeliveryRecord {
-                        id: new_uuid(),
-                        webhook_id: w.id.clone(),
-                        account_id: w.account_id.clone(),
-                        event: name.to_owned(),
-                        payload: body.clone(),
-                        attempts: 0,
-                        next_attempt_at: now,
-                        state: DeliveryState::Pending,
-                        last_error: None,
-                        created_at: now,
-                    })
-                    .collect();
-                if !deliveries.is_empty() {
-                    match self.store.enqueue_deliveries(&deliveries).await {
-                        Ok(()) => self.wake_dispatcher.notify_one(),
-                        Err(error) => {
-                            tracing::error!(%error, event = name, "queueing webhook deliveries failed")
-                        }
-                    }
+        let deliveries: Vec<DeliveryRecord> = webhooks
+            .iter()
+            .map(|w| DeliveryRecord {
+                id: new_uuid(),
+                webhook_id: w.id.clone(),
+                account_id: w.account_id.clone(),
+                event: name.to_owned(),
+                payload: body.clone(),
+                attempts: 0,
+                next_attempt_at: now,
+                state: DeliveryState::Pending,
+                last_error: None,
+                created_at: now,
+            })
+            .collect();
+        if !deliveries.is_empty() {
+            match self.store.enqueue_deliveries(&deliveries).await {
+                Ok(()) => self.wake_dispatcher.notify_one(),
+                Err(error) => {
+                    tracing::error!(%error, event = name, "queueing webhook deliveries failed")
                 }
             }
-            Err(error) => tracing::error!(%error, event = name, "loading webhooks failed"),
         }
         self.hub.publish(PublishedEvent {
             id,

@@ -38,6 +38,15 @@ async fn sqlite() -> Option<Backend> {
     })
 }
 
+/// SQLite behind the gateway's read cache: every check must hold through it too (changes made through
+/// the cache are seen at once).
+async fn cached_sqlite() -> Option<Backend> {
+    let mut backend = sqlite().await?;
+    let ttl = std::time::Duration::from_secs(1);
+    backend.store = Arc::new(CachingStore::with_ttls(backend.store, ttl, ttl));
+    Some(backend)
+}
+
 static SCHEMA_SEQ: AtomicU32 = AtomicU32::new(0);
 
 async fn postgres() -> Option<Backend> {
@@ -319,6 +328,137 @@ async fn quota_is_exact_under_concurrency(store: Arc<dyn GatewayStore>) {
     );
 }
 
+/// A batch applies in arrival order, per counter, exactly as one call per change would have.
+async fn quota_batches_apply_in_order(store: Arc<dyn GatewayStore>) {
+    let a = account("a");
+    let b = account("b");
+    store.create_account(&a).await.unwrap();
+    store.create_account(&b).await.unwrap();
+    let consume = |who: &AccountRecord, period: &str, limit: u64| QuotaChange::Consume {
+        account_id: who.id.clone(),
+        period: period.into(),
+        limit,
+    };
+    let refund = |who: &AccountRecord, period: &str| QuotaChange::Refund {
+        account_id: who.id.clone(),
+        period: period.into(),
+    };
+    let batch = vec![
+        consume(&a, "2026-11", 3),
+        consume(&b, "2026-11", 3),
+        consume(&a, "2026-11", 3),
+        consume(&a, "2026-11", 3),
+        consume(&a, "2026-11", 3),
+        refund(&a, "2026-11"),
+        consume(&a, "2026-11", 3),
+        refund(&b, "2026-12"),
+        consume(&b, "2026-12", 0),
+        refund(&b, "2026-11"),
+        refund(&b, "2026-11"),
+    ];
+    assert_eq!(
+        store.apply_quota_changes(&batch).await.unwrap(),
+        vec![
+            Some(1),
+            Some(1),
+            Some(2),
+            Some(3),
+            None,
+            Some(2),
+            Some(3),
+            Some(0),
+            None,
+            Some(0),
+            Some(0),
+        ],
+        "the fifth unit of a is refused, the refund frees one for the next consume, nothing goes below zero"
+    );
+    assert_eq!(store.quota_used(&a.id, "2026-11").await.unwrap(), 3);
+    assert_eq!(store.quota_used(&b.id, "2026-11").await.unwrap(), 0);
+    assert_eq!(store.quota_used(&b.id, "2026-12").await.unwrap(), 0);
+    // A batch starts from what single calls left, and single calls see what a batch left.
+    store.refund_quota(&a.id, "2026-11").await.unwrap();
+    assert_eq!(
+        store
+            .apply_quota_changes(&[consume(&a, "2026-11", 3), consume(&a, "2026-11", 3)])
+            .await
+            .unwrap(),
+        vec![Some(3), None]
+    );
+    assert_eq!(
+        store.try_consume_quota(&a.id, "2026-11", 4).await.unwrap(),
+        Some(4)
+    );
+    assert_eq!(
+        store.apply_quota_changes(&[refund(&a, "2026-11")]).await.unwrap(),
+        vec![Some(3)]
+    );
+    assert_eq!(store.apply_quota_changes(&[]).await.unwrap(), vec![]);
+}
+
+/// Many sends racing for the last units through the batcher (one writer, batched transactions) get
+/// each unit exactly once, and refunds racing with them go through the same batches.
+async fn quota_batcher_is_exact_under_concurrency(store: Arc<dyn GatewayStore>) {
+    let a = account("a");
+    store.create_account(&a).await.unwrap();
+    let batcher = Arc::new(QuotaBatcher::new(store.clone()));
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let batcher = batcher.clone();
+        let id = a.id.clone();
+        tasks.push(tokio::spawn(async move {
+            batcher.consume(&id, "2026-11", 20).await.unwrap()
+        }));
+    }
+    let mut granted: Vec<u64> = Vec::new();
+    for task in tasks {
+        granted.extend(task.await.unwrap());
+    }
+    granted.sort_unstable();
+    assert_eq!(
+        granted,
+        (1..=20).collect::<Vec<_>>(),
+        "each unit granted exactly once"
+    );
+    assert_eq!(store.quota_used(&a.id, "2026-11").await.unwrap(), 20);
+
+    // 5 refunds and 30 more consumes at once: at most the refunded units are granted again, each once.
+    let mut refunds = Vec::new();
+    let mut consumes = Vec::new();
+    for i in 0..35 {
+        let batcher = batcher.clone();
+        let id = a.id.clone();
+        if i % 7 == 3 {
+            refunds.push(tokio::spawn(async move {
+                batcher.refund(&id, "2026-11").await.unwrap()
+            }));
+        } else {
+            consumes.push(tokio::spawn(async move {
+                batcher.consume(&id, "2026-11", 20).await.unwrap()
+            }));
+        }
+    }
+    for task in refunds {
+        task.await.unwrap();
+    }
+    let mut regranted: Vec<u64> = Vec::new();
+    for task in consumes {
+        regranted.extend(task.await.unwrap());
+    }
+    let used = store.quota_used(&a.id, "2026-11").await.unwrap();
+    assert!(
+        regranted.len() <= 5,
+        "only refunded units come back: {regranted:?}"
+    );
+    assert_eq!(used, 15 + regranted.len() as u64, "every answer was committed");
+    assert!(regranted.iter().all(|&u| (16..=20).contains(&u)), "{regranted:?}");
+
+    // What is answered is committed: a fresh look at the store agrees with the batcher's last answer.
+    let next = batcher.consume(&a.id, "2026-12", 20).await.unwrap();
+    assert_eq!(next, Some(1));
+    assert_eq!(store.quota_used(&a.id, "2026-12").await.unwrap(), 1);
+}
+
 fn delivery(webhook: &WebhookRecord, n: i64) -> DeliveryRecord {
     DeliveryRecord {
         id: new_uuid(),
@@ -444,6 +584,19 @@ conformance!(sqlite:
     locations_are_per_account_and_archive_frees_sessions,
     session_limit_is_exact_under_concurrency,
     quota_is_exact_under_concurrency,
+    quota_batches_apply_in_order,
+    quota_batcher_is_exact_under_concurrency,
+    webhooks_and_the_delivery_queue,
+);
+
+conformance!(cached_sqlite:
+    migrations_are_idempotent,
+    accounts_and_keys,
+    locations_are_per_account_and_archive_frees_sessions,
+    session_limit_is_exact_under_concurrency,
+    quota_is_exact_under_concurrency,
+    quota_batches_apply_in_order,
+    quota_batcher_is_exact_under_concurrency,
     webhooks_and_the_delivery_queue,
 );
 
@@ -453,6 +606,8 @@ conformance!(postgres:
     locations_are_per_account_and_archive_frees_sessions,
     session_limit_is_exact_under_concurrency,
     quota_is_exact_under_concurrency,
+    quota_batches_apply_in_order,
+    quota_batcher_is_exact_under_concurrency,
     webhooks_and_the_delivery_queue,
 );
 

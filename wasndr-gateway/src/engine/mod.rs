@@ -128,4 +128,12 @@ pub trait EventSink: Send + Sync + fmt::Debug {
     /// record updated) are persisted, so the engine may then acknowledge the message to WhatsApp. Never
     /// fails from the engine's point of view: the gateway logs its own failures.
     async fn deliver(&self, event: EngineEvent);
+
+    /// Whether an event `name` (e.g. `message.sent`) of `session` would reach anyone now (a webhook or a
+    /// live stream). An engine may skip the work of building an event nobody receives; `true` (the
+    /// default) always builds it.
+    async fn wants(&self, session: &SessionRef, name: &str) -> bool {
+        let _ = (session, name);
+        true
+    }
 }

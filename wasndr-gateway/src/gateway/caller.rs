@@ -10,8 +10,9 @@ use crate::store::AccountRecord;
 
 use super::Gateway;
 
-/// An authenticated request's principal. Built per request from the presented key, never cached across
-/// requests, so a revoked key fails on its next request.
+/// An authenticated request's principal. Built per request from the presented key, which is looked up
+/// every time (never cached), so a revoked key fails on its next request, whichever process revoked it.
+/// The account row may come from the store's short-lived cache (accounts do not change).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The key's account.

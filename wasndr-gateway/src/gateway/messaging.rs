@@ -239,9 +239,10 @@ impl Gateway {
             };
             let (period, next_period) = month_period(now_ms());
             let limit = caller.plan.messages_per_month;
+            // Committed (with other sends' units, in one transaction) before the message goes out.
             if self
-                .store
-                .try_consume_quota(&caller.account.id, &period, limit)
+                .quota
+                .consume(&caller.account.id, &period, limit)
                 .await?
                 .is_none()
             {
@@ -259,7 +260,7 @@ impl Gateway {
                 }),
                 Err(error) => {
                     if !error.may_have_reached_whatsapp()
-                        && let Err(refund) = self.store.refund_quota(&caller.account.id, &period).await
+                        && let Err(refund) = self.quota.refund(&caller.account.id, &period).await
                     {
                         tracing::error!(%refund, "refunding a quota unit failed");
                     }

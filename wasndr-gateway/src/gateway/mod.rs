@@ -23,7 +23,7 @@ use crate::events::{EventHub, GatewaySink};
 use crate::fetch::{FetchPolicy, OutboundClient};
 use crate::plan::PlanCatalog;
 use crate::rate_limit::{RateLimiter, TokenBuckets};
-use crate::store::{GatewayStore, Page, SessionRecord};
+use crate::store::{CachingStore, GatewayStore, Page, QuotaBatcher, SessionRecord};
 use crate::webhook::{WebhookDispatcher, WebhookSettings};
 
 /// Operator settings of the gateway.
@@ -61,7 +61,10 @@ impl Default for GatewayConfig {
 /// The multi-tenant service. Cheap to share: hold it in an `Arc`.
 #[derive(Debug)]
 pub struct Gateway {
+    /// The store behind a [`CachingStore`]: lookups every request makes are answered from memory.
     store: Arc<dyn GatewayStore>,
+    /// Sends' quota units, committed in batches.
+    quota: QuotaBatcher,
     engine: Arc<dyn SessionEngine>,
     config: GatewayConfig,
     send_limiter: Arc<dyn RateLimiter>,
@@ -76,11 +79,16 @@ pub struct Gateway {
 impl Gateway {
     /// Builds the gateway over a migrated store and an engine, and gives the engine its event sink.
     /// Call [`Gateway::start`] to restore sessions and start webhook delivery.
+    ///
+    /// The store is wrapped in a [`CachingStore`] (accounts, sessions, webhooks; not keys): changes made
+    /// through this gateway (or its [`Gateway::store`]) take effect at once; changes made by another node
+    /// sharing the database take up to [`CachingStore::DEFAULT_TTL`] to be seen here.
     pub fn new(
         store: Arc<dyn GatewayStore>,
         engine: Arc<dyn SessionEngine>,
         config: GatewayConfig,
     ) -> Result<Gateway> {
+        let store: Arc<dyn GatewayStore> = Arc::new(CachingStore::new(store));
         let client = OutboundClient::new(config.fetch.clone())?;
         let hub = EventHub::new(1024);
         let wake_dispatcher = Arc::new(Notify::new());
@@ -90,6 +98,7 @@ impl Gateway {
             wake_dispatcher: wake_dispatcher.clone(),
         }));
         Ok(Gateway {
+            quota: QuotaBatcher::new(store.clone()),
             store,
             engine,
             config,

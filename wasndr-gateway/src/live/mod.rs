@@ -332,15 +332,23 @@ impl SessionEngine for LiveEngine {
         let live = self.connected(session_id)?;
         let jid = core_jid(to)?;
         let sent = outgoing::send(&live.client, &jid, content).await?;
-        // The client stored the message (pending, then sent on the server's ack) before writing it.
-        let stored = live
-            .client
-            .store()
-            .message(&sent.to, &sent.id)
-            .await
-            .ok()
-            .flatten();
-        if let (Some(stored), Some(sink)) = (stored, self.sink.get()) {
+        // The client stored the message (pending, then sent on the server's ack) before writing it. Read
+        // back only for an event someone receives: with no webhook and no stream that read is skipped.
+        let sink = match self.sink.get() {
+            Some(sink) if sink.wants(&live.session, "message.sent").await => Some(sink),
+            _ => None,
+        };
+        let stored = match sink {
+            Some(_) => live
+                .client
+                .store()
+                .message(&sent.to, &sent.id)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        if let (Some(stored), Some(sink)) = (stored, sink) {
             sink.deliver(EngineEvent::MessageSent {
                 session: live.session.clone(),
                 message: history::history_message(&stored),

@@ -5,8 +5,10 @@
 //! Every query that reads or changes a tenant's resource is filtered by the account id, so a wrong id from
 //! another account simply finds nothing.
 
+mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations;
+mod quota_batch;
 mod records;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
@@ -15,6 +17,8 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+pub use cache::CachingStore;
+pub use quota_batch::QuotaBatcher;
 pub use records::*;
 
 use crate::engine::SessionStatus;
@@ -105,6 +109,12 @@ pub trait GatewayStore: Send + Sync + fmt::Debug {
     async fn try_consume_quota(&self, account_id: &str, period: &str, limit: u64) -> Result<Option<u64>>;
     /// Gives one unit back (a send that failed before reaching WhatsApp).
     async fn refund_quota(&self, account_id: &str, period: &str) -> Result<()>;
+    /// Applies quota changes in one transaction, in the given order, and answers one outcome per change:
+    /// for a consume the new used count or `None` when the quota was used up (as
+    /// [`GatewayStore::try_consume_quota`]), for a refund the used count after it. Nothing is applied when
+    /// it fails. Atomic against concurrent callers on any node, like the single-unit calls; this is what
+    /// lets the gateway commit many concurrent sends' units with one commit (see [`QuotaBatcher`]).
+    async fn apply_quota_changes(&self, changes: &[QuotaChange]) -> Result<Vec<Option<u64>>>;
     /// Units used in `period`.
     async fn quota_used(&self, account_id: &str, period: &str) -> Result<u64>;
 

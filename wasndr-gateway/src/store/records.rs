@@ -165,3 +165,37 @@ pub struct Page {
     /// Rows to skip.
     pub offset: u64,
 }
+
+/// One change of a monthly quota counter; a batch of them is applied by
+/// [`crate::store::GatewayStore::apply_quota_changes`] in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuotaChange {
+    /// Take one unit of `period` if fewer than `limit` are used.
+    Consume {
+        /// The account.
+        account_id: String,
+        /// The month, `YYYY-MM`.
+        period: String,
+        /// The plan's monthly limit.
+        limit: u64,
+    },
+    /// Give one unit back (never below zero).
+    Refund {
+        /// The account.
+        account_id: String,
+        /// The month, `YYYY-MM`.
+        period: String,
+    },
+}
+
+impl QuotaChange {
+    /// The counter this change applies to: `(account_id, period)`.
+    pub fn counter(&self) -> (&str, &str) {
+        match self {
+            QuotaChange::Consume {
+                account_id, period, ..
+            }
+            | QuotaChange::Refund { account_id, period } => (account_id, period),
+        }
+    }
+}

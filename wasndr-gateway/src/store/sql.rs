@@ -2,7 +2,8 @@
 //! and `ON CONFLICT ... DO UPDATE ... WHERE`), so one macro writes the [`GatewayStore`] impl for each and
 //! only the connection set-up and migrations differ.
 //!
-//! Atomicity: the quota is one conditional upsert; session creation and location archiving first bump
+//! Atomicity: the quota is one conditional upsert, or for a batch a transaction that locks its counters
+//! first; session creation and location archiving first bump
 //! `accounts.session_seq`, which takes the account's row lock on PostgreSQL and the write lock on SQLite,
 //! so the count-then-insert that follows cannot interleave with another one for the same account.
 
@@ -11,7 +12,7 @@ use sqlx::Row;
 
 use super::migrations::Migration;
 use super::{
-    AccountRecord, DeliveryRecord, DeliveryState, GatewayStore, KeyRecord, LocationRecord, Page,
+    AccountRecord, DeliveryRecord, DeliveryState, GatewayStore, KeyRecord, LocationRecord, Page, QuotaChange,
     SessionInsert, SessionRecord, WebhookRecord,
 };
 use crate::engine::SessionStatus;
@@ -513,6 +514,81 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn apply_quota_changes(&self, changes: &[QuotaChange]) -> Result<Vec<Option<u64>>> {
+                // One change needs no transaction: its single statement is already atomic (and one
+                // round trip instead of four keeps an unloaded send's latency down).
+                match changes {
+                    [] => return Ok(Vec::new()),
+                    [QuotaChange::Consume { account_id, period, limit }] => {
+                        return Ok(vec![self.try_consume_quota(account_id, period, *limit).await?]);
+                    }
+                    [QuotaChange::Refund { account_id, period }] => {
+                        let used: Option<i64> = sqlx::query_scalar(
+                            "UPDATE quota_usage SET used = used - 1 WHERE account_id = $1 AND period = $2 \
+                             AND used > 0 RETURNING used",
+                        )
+                        .bind(account_id)
+                        .bind(period)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                        return match used {
+                            Some(used) => Ok(vec![Some(to_u64(used))]),
+                            None => Ok(vec![Some(self.quota_used(account_id, period).await?)]),
+                        };
+                    }
+                    _ => {}
+                }
+                // Lock and read every counter the batch touches, in key order so that two batches (on
+                // two nodes) never wait for each other's rows crosswise; the no-op upsert takes the row
+                // lock (PostgreSQL) or the write lock (SQLite) while it reads, so nobody else changes
+                // these counters until the commit. Then the changes are decided in arrival order, exactly
+                // as one statement each would have, and each changed counter is written once.
+                let mut counters: std::collections::BTreeMap<(&str, &str), (u64, u64)> =
+                    changes.iter().map(|c| (c.counter(), (0, 0))).collect();
+                let mut tx = self.pool.begin().await?;
+                for ((account_id, period), (before, after)) in counters.iter_mut() {
+                    let used: i64 = sqlx::query_scalar(
+                        "INSERT INTO quota_usage (account_id, period, used) VALUES ($1, $2, 0) \
+                         ON CONFLICT (account_id, period) DO UPDATE SET used = quota_usage.used RETURNING used",
+                    )
+                    .bind(*account_id)
+                    .bind(*period)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    *before = to_u64(used);
+                    *after = *before;
+                }
+                let mut outcomes = Vec::with_capacity(changes.len());
+                for change in changes {
+                    let Some((_, used)) = counters.get_mut(&change.counter()) else {
+                        return Err(GatewayError::Internal("a quota counter went missing".to_owned()));
+                    };
+                    outcomes.push(match change {
+                        QuotaChange::Consume { limit, .. } if *used < *limit => {
+                            *used += 1;
+                            Some(*used)
+                        }
+                        QuotaChange::Consume { .. } => None,
+                        QuotaChange::Refund { .. } => {
+                            *used = used.saturating_sub(1);
+                            Some(*used)
+                        }
+                    });
+                }
+                for ((account_id, period), (before, after)) in &counters {
+                    if before != after {
+                        sqlx::query("UPDATE quota_usage SET used = $3 WHERE account_id = $1 AND period = $2")
+                            .bind(*account_id)
+                            .bind(*period)
+                            .bind(to_i64(*after))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(outcomes)
             }
 
             async fn quota_used(&self, account_id: &str, period: &str) -> Result<u64> {
