@@ -745,7 +745,7 @@ impl Connection {
         };
         // Stored before the phone hears back: a crash after the reply must not lose the pairing.
         let (paired, changes) = device::pairing_changes(&self.device, &verified.pairing);
-        if let Err(error) = self.shared.store.apply(&changes).await {
+        if let Err(error) = self.shared.committer.commit(changes).await {
             return self
                 .refuse_pairing(id, &PairFailure::Storage(error.to_string()))
                 .await;
@@ -881,6 +881,7 @@ impl Connection {
         if let Err(error) = self.shared.store.delete_device().await {
             tracing::error!(%error, "wiping the logged-out device from the store failed");
         }
+        self.shared.committer.forget();
         self.shared.set_jid(None);
         self.shared.events.emit(Event::LoggedOut { reason }).await;
         End::Final {

@@ -70,7 +70,7 @@ pub(super) async fn handle_receipt(shared: &Shared, node: &crate::binary::Node) 
                 status,
             })
             .collect();
-        shared.store.apply(&changes).await?;
+        shared.committer.commit(changes).await?;
     }
     Ok(ReceiptAction::Report(Event::Receipt(ReceiptEvent {
         chat,
@@ -109,7 +109,7 @@ impl Client {
                 status: MessageStatus::Read,
             })
             .collect();
-        shared.store.apply(&changes).await?;
+        shared.committer.commit(changes).await?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::message::{self, GroupSend, OwnDevice, SendRequest, plan_send};
 use crate::stanza::ServerAck;
-use crate::store::{AddressingMode, MessageStatus, StatusUpdate, StoredMessage};
+use crate::store::{AddressingMode, Changes, MessageStatus, StatusUpdate, StoredMessage};
 
 /// A message the server accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +44,9 @@ fn encode_memory(devices: &HashSet<Jid>) -> Vec<u8> {
 
 async fn load_memory(shared: &Shared, key: &str) -> Result<HashSet<Jid>> {
     Ok(shared
-        .store
-        .setting(key)
+        .committer
+        .cache()
+        .setting(&*shared.store, key)
         .await?
         .map(|bytes| decode_memory(&bytes))
         .unwrap_or_default())
@@ -119,14 +120,15 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
     let missing = without_session(shared, &needing_keys).await?;
     let bundles = fetch_bundles(shared, &missing).await?;
 
-    let stanza = {
+    let (stanza, queued) = {
         let _crypto = shared.messaging.crypto.lock().await;
+        let read_at = shared.committer.cache().generation();
         // Read again under the lock: a concurrent send may have distributed the key meanwhile.
         let mut memory = match addressing_mode {
             Some(_) => load_memory(shared, &memory_key).await?,
             None => memory,
         };
-        let records = records_for_send(&*shared.store, &needing_keys, sender.map(|s| (&chat, s))).await?;
+        let records = records_for_send(shared, &needing_keys, sender.map(|s| (&chat, s))).await?;
         let request = SendRequest {
             id: &id,
             chat: &chat,
@@ -168,10 +170,13 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
             status: MessageStatus::Pending,
             ..stored_message(&chat, &id, own.pn, true, now, &message, raw)
         });
-        // Recorded before the socket sees it: a crash after the write loses nothing.
-        shared.store.apply(&changes).await?;
-        planned.stanza.into_node()
+        // Queued under the lock, so the next send encrypts against these ratchets at once; committed
+        // together with the sends queued around it (see `super::commit`).
+        let queued = shared.committer.enqueue(changes, Some(read_at))?;
+        (planned.stanza.into_node(), queued)
     };
+    // Recorded before the socket sees it: a crash after the write loses nothing.
+    queued.committed().await?;
 
     let mut waiting = shared.pending.wait(id.clone());
     if let Err(error) = shared.send_node(&stanza).await {
@@ -211,14 +216,16 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
     })
 }
 
-/// Moves a sent message's status; a failed write only leaves the status behind.
+/// Moves a sent message's status (committed with the other batches queued meanwhile); a failed write
+/// only leaves the status behind.
 async fn mark(shared: &Shared, chat: &Jid, id: &str, status: MessageStatus) {
-    let update = StatusUpdate {
+    let mut changes = Changes::new();
+    changes.status_updates.push(StatusUpdate {
         chat: chat.clone(),
         id: id.to_owned(),
         status,
-    };
-    if let Err(error) = shared.store.update_message_status(&update).await {
+    });
+    if let Err(error) = shared.committer.commit(changes).await {
         tracing::warn!(%error, "updating a message status failed");
     }
 }
