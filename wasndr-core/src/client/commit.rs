@@ -10,35 +10,63 @@
 //! server before the state that produced it is stored. When a commit fails, its callers get the error,
 //! the cache is dropped, and every batch queued behind it fails too (they were computed from the failed
 //! state); none of them is written or sent.
+//!
+//! Stanzas go out in the order their batches were queued, which is the order their ratchets advanced:
+//! a send hands its encoded stanza with its batch, and after each commit one writer task (chained
+//! after the previous batch's) queues them to the connection in order before answering their callers.
+//! Batches without a stanza are answered as soon as they are committed, so the connection driver,
+//! which waits for its own commits, never waits behind a writer that waits for the driver.
 
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::Command;
 use super::cache::{DeviceCache, Stale};
 use crate::error::{Error, Result};
-use crate::store::{Changes, Store, StoreError};
+use crate::store::{Changes, Store};
 
 /// Most batches written in one transaction: bounds the transaction and the wait of the first caller.
 const MAX_BATCHES_PER_COMMIT: usize = 256;
 
+/// An encoded stanza to write once its batch is committed, and the connection to write it to.
+pub(super) struct Outgoing {
+    pub(super) commands: mpsc::Sender<Command>,
+    pub(super) payload: Vec<u8>,
+}
+
 struct Job {
     changes: Changes,
-    done: oneshot::Sender<std::result::Result<(), StoreError>>,
+    then: Option<Outgoing>,
+    done: oneshot::Sender<Result<()>>,
 }
 
 /// A queued batch; await [`Queued::committed`] before acting on it.
 #[derive(Debug)]
-pub(super) struct Queued(oneshot::Receiver<std::result::Result<(), StoreError>>);
+pub(super) struct Queued(oneshot::Receiver<Result<()>>);
 
 impl Queued {
-    /// Waits until the batch is committed. [`Error::Store`] if its commit (or one before it) failed;
-    /// [`Error::NotConnected`] if the client went away meanwhile.
+    /// Waits until the batch is committed (and its stanza, if it had one, queued to the connection).
+    /// [`Error::Store`] if its commit (or one before it) failed: nothing was stored or sent;
+    /// [`Error::NotConnected`] if the batch was committed but the connection was gone for its stanza,
+    /// or the client went away meanwhile.
     pub(super) async fn committed(self) -> Result<()> {
-        match self.0.await {
-            Ok(result) => result.map_err(Error::from),
-            Err(_) => Err(Error::NotConnected),
-        }
+        self.await
+    }
+}
+
+/// The same wait as [`Queued::committed`], pollable in place (the driver keeps receipts waiting for
+/// their commits in a queue and polls the oldest).
+impl std::future::Future for Queued {
+    type Output = Result<()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or(Err(Error::NotConnected)))
     }
 }
 
@@ -84,13 +112,23 @@ impl Committer {
     /// (`None` if it read no cached state); a step that read before a failed commit is refused.
     /// Unbounded: callers wait for their commit, so at most one batch per caller is queued.
     pub(super) fn enqueue(&self, changes: Changes, read_at: Option<u64>) -> Result<Queued> {
+        self.enqueue_then(changes, read_at, None)
+    }
+
+    /// [`Self::enqueue`], and once committed write `then` to the connection, in queue order.
+    pub(super) fn enqueue_then(
+        &self,
+        changes: Changes,
+        read_at: Option<u64>,
+        then: Option<Outgoing>,
+    ) -> Result<Queued> {
         let (done, receiver) = oneshot::channel();
         let queue = self.queue();
         let admitted = self
             .cache
             .admit(&changes, read_at)
             .map_err(|Stale(reason)| Error::Store(reason))?;
-        let sent = queue.send(Job { changes, done }).is_ok();
+        let sent = queue.send(Job { changes, then, done }).is_ok();
         drop(admitted);
         if !sent {
             // The task is gone (it only ends with the client): what was admitted will never be stored.
@@ -117,6 +155,8 @@ impl Committer {
 /// The committer task: takes everything queued, writes it in one transaction, answers.
 async fn run(store: Arc<dyn Store>, cache: Arc<DeviceCache>, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut jobs = Vec::new();
+    // The writer of the previous batch's stanzas; the next one starts after it.
+    let mut writer: Option<tokio::task::JoinHandle<()>> = None;
     while let Some(first) = queue.recv().await {
         jobs.push(first);
         while jobs.len() < MAX_BATCHES_PER_COMMIT {
@@ -125,13 +165,24 @@ async fn run(store: Arc<dyn Store>, cache: Arc<DeviceCache>, mut queue: mpsc::Un
                 Err(_) => break,
             }
         }
-        let (batches, waiters): (Vec<Changes>, Vec<_>) =
-            jobs.drain(..).map(|job| (job.changes, job.done)).unzip();
+        let mut batches = Vec::with_capacity(jobs.len());
+        let mut waiters = Vec::with_capacity(jobs.len());
+        for job in jobs.drain(..) {
+            batches.push(job.changes);
+            waiters.push((job.done, job.then));
+        }
         match store.apply_all(&batches).await {
             Ok(()) => {
-                for waiter in waiters {
-                    // A caller that went away no longer needs the answer; its batch is stored.
-                    let _ = waiter.send(Ok(()));
+                let mut outgoing = Vec::new();
+                for (done, then) in waiters {
+                    match then {
+                        Some(then) => outgoing.push((done, then)),
+                        // A caller that went away no longer needs the answer; its batch is stored.
+                        None => drop(done.send(Ok(()))),
+                    }
+                }
+                if !outgoing.is_empty() {
+                    writer = Some(tokio::spawn(write_in_order(writer.take(), outgoing)));
                 }
             }
             Err(error) => {
@@ -145,18 +196,39 @@ async fn run(store: Arc<dyn Store>, cache: Arc<DeviceCache>, mut queue: mpsc::Un
                     }
                     behind
                 });
-                for waiter in waiters.into_iter().chain(behind) {
-                    let _ = waiter.send(Err(error.clone()));
+                let waiters = waiters.into_iter().map(|(done, _)| done);
+                for done in waiters.chain(behind) {
+                    let _ = done.send(Err(Error::Store(error.clone())));
                 }
             }
         }
     }
 }
 
+/// Queues committed stanzas to the connection in order, after the previous batch's, answering each
+/// caller once its stanza is queued.
+async fn write_in_order(
+    previous: Option<tokio::task::JoinHandle<()>>,
+    outgoing: Vec<(oneshot::Sender<Result<()>>, Outgoing)>,
+) {
+    if let Some(previous) = previous {
+        // It only fails if it panicked; its stanzas are then lost either way.
+        let _ = previous.await;
+    }
+    for (done, then) in outgoing {
+        let written = then
+            .commands
+            .send(Command::Send(then.payload))
+            .await
+            .map_err(|_| Error::NotConnected);
+        let _ = done.send(written);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MemoryStore, SettingsStore};
+    use crate::store::{MemoryStore, SettingsStore, StoreError};
 
     fn setting(key: &str, value: &[u8]) -> Changes {
         let mut changes = Changes::new();

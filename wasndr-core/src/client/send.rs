@@ -7,11 +7,13 @@ use rand::rngs::StdRng;
 use wasndr_proto::Message as _;
 use wasndr_proto::e2e::{ContextInfo, ExtendedTextMessage, Message};
 
+use super::commit::Outgoing;
 use super::devices::{self, devices_of, fetch_bundles, group_info, without_session};
 use super::driver::unix_now;
 use super::history::stored_message;
 use super::messaging::{own_device, own_view, records_for_send, sender_key_memory_key};
 use super::{Client, Shared};
+use crate::binary;
 use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::message::{self, GroupSend, OwnDevice, SendRequest, plan_send};
@@ -120,7 +122,9 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
     let missing = without_session(shared, &needing_keys).await?;
     let bundles = fetch_bundles(shared, &missing).await?;
 
-    let (stanza, queued) = {
+    // Registered before the stanza can go out, so its ack always finds us waiting.
+    let mut waiting = shared.pending.wait(id.clone());
+    let queued = {
         let _crypto = shared.messaging.crypto.lock().await;
         let read_at = shared.committer.cache().generation();
         // Read again under the lock: a concurrent send may have distributed the key meanwhile.
@@ -170,18 +174,25 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
             status: MessageStatus::Pending,
             ..stored_message(&chat, &id, own.pn, true, now, &message, raw)
         });
-        // Queued under the lock, so the next send encrypts against these ratchets at once; committed
-        // together with the sends queued around it (see `super::commit`).
-        let queued = shared.committer.enqueue(changes, Some(read_at))?;
-        (planned.stanza.into_node(), queued)
+        let outgoing = Outgoing {
+            commands: shared.command_sender().ok_or(Error::NotConnected)?,
+            payload: binary::encode(&planned.stanza.into_node())?,
+        };
+        // Queued under the lock, so the next send encrypts against these ratchets at once and the
+        // stanzas go out in ratchet order; committed together with the sends queued around it.
+        shared
+            .committer
+            .enqueue_then(changes, Some(read_at), Some(outgoing))?
     };
-    // Recorded before the socket sees it: a crash after the write loses nothing.
-    queued.committed().await?;
-
-    let mut waiting = shared.pending.wait(id.clone());
-    if let Err(error) = shared.send_node(&stanza).await {
-        mark(shared, &chat, &id, MessageStatus::Failed).await;
-        return Err(error);
+    // Recorded before the socket sees it (the committer writes the stanza only after the commit): a
+    // crash after the write loses nothing.
+    match queued.committed().await {
+        Ok(()) => {}
+        Err(Error::NotConnected) => {
+            mark(shared, &chat, &id, MessageStatus::Failed).await;
+            return Err(Error::NotConnected);
+        }
+        Err(error) => return Err(error),
     }
     let answer = match tokio::time::timeout(shared.config.iq_timeout, &mut waiting.answer).await {
         Ok(Ok(answer)) => answer,
