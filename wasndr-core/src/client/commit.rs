@@ -303,4 +303,42 @@ mod tests {
             .unwrap();
         assert_eq!(store.setting("k").await.unwrap(), Some(b"new".to_vec()));
     }
+
+    #[tokio::test]
+    async fn stanzas_go_out_after_their_commit_in_queue_order() {
+        let (store, committer) = committer();
+        let (commands, mut written) = mpsc::channel(8);
+        let read_at = committer.cache().generation();
+        let outgoing = |payload: &[u8]| {
+            Some(Outgoing {
+                commands: commands.clone(),
+                payload: payload.to_vec(),
+            })
+        };
+        let first = committer
+            .enqueue_then(setting("a", b"1"), Some(read_at), outgoing(b"first"))
+            .unwrap();
+        let second = committer
+            .enqueue_then(setting("b", b"2"), Some(read_at), outgoing(b"second"))
+            .unwrap();
+        first.committed().await.unwrap();
+        second.committed().await.unwrap();
+        for (expected, key) in [(b"first".as_slice(), "a"), (b"second".as_slice(), "b")] {
+            match written.try_recv() {
+                Ok(Command::Send(payload)) => assert_eq!(payload, expected),
+                other => panic!("expected {expected:?}, got {other:?}"),
+            }
+            assert!(
+                store.setting(key).await.unwrap().is_some(),
+                "stored before written"
+            );
+        }
+
+        // A failed commit writes nothing.
+        let bad = committer
+            .enqueue_then(setting("", b"bad"), None, outgoing(b"never"))
+            .unwrap();
+        assert!(bad.committed().await.is_err());
+        assert!(written.try_recv().is_err());
+    }
 }
