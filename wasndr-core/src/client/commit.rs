@@ -146,6 +146,14 @@ impl Committer {
         self.enqueue(changes, None)?.committed().await
     }
 
+    /// Waits for everything queued so far to be committed, then drops the cache.
+    pub(super) async fn flush_and_forget(&self) -> Result<()> {
+        // An empty batch is a barrier: batches commit in queue order.
+        let flushed = self.enqueue(Changes::new(), None)?.committed().await;
+        self.forget();
+        flushed
+    }
+
     /// Drops the cache after the store was wiped behind it (logout).
     pub(super) fn forget(&self) {
         self.cache.invalidate(None, || ());

@@ -577,6 +577,14 @@ impl Client {
         &self.shared().store
     }
 
+    /// Drops the client's in-memory copy of its store's Signal state, settings and device lists, after
+    /// waiting for the batches already queued to be committed; later reads load from the store again.
+    /// Only for a store written behind the client's back (tests, repairs), which [`Client::store`]
+    /// otherwise forbids; call it while nothing is being sent or received.
+    pub async fn forget_cached_state(&self) -> Result<()> {
+        self.shared().committer.flush_and_forget().await
+    }
+
     /// A fresh stanza id (`<a>.<b>-<n>`).
     pub fn next_request_id(&self) -> String {
         self.shared().ids.next()
