@@ -271,6 +271,8 @@ async fn a_redelivered_message_passes_the_gate_again_without_a_second_event() {
         .store_session(&address, &encrypted.record)
         .await
         .unwrap();
+    // Written behind Alice's client, which caches its sessions: it must read this one again.
+    alice.forget_cached_state().await.unwrap();
     let enc_type = match encrypted.message {
         CiphertextMessage::PreKey(_) => "pkmsg",
         _ => "msg",

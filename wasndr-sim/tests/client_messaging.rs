@@ -395,6 +395,8 @@ async fn a_lost_session_is_rebuilt_through_retry_receipts() {
         .delete_session(&protocol_address(&alice.jid))
         .await
         .unwrap();
+    // Behind Bob's client, which caches its sessions: it must read the store again.
+    bob.client.forget_cached_state().await.unwrap();
     let sent = alice
         .client
         .send_text(&bob.account(), "after the loss")
@@ -501,6 +503,8 @@ async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
         .store_session(&address, &encrypted.record)
         .await
         .unwrap();
+    // Behind Alice's client, which caches its sessions: it must read this one again.
+    alice.client.forget_cached_state().await.unwrap();
     let enc_type = match encrypted.message {
         CiphertextMessage::PreKey(_) => "pkmsg",
         _ => "msg",
@@ -550,6 +554,8 @@ async fn a_lost_sender_key_is_redistributed_through_a_group_retry() {
     // Bob loses Alice's sender key; Alice believes he holds it, so her next message is a bare skmsg.
     let name = SenderKeyName::new(group.to_string(), protocol_address(&alice.jid));
     bob.store.delete_sender_key(&name).await.unwrap();
+    // Behind Bob's client, which caches its sender keys: it must read the store again.
+    bob.client.forget_cached_state().await.unwrap();
     let sent = alice
         .client
         .send_text(&group, "can you read this?")

@@ -43,6 +43,7 @@ macro_rules! conformance_tests {
                 settings_round_trip,
                 apply_writes_every_kind_of_change,
                 apply_is_all_or_nothing,
+                apply_all_is_sequential_apply_in_one_transaction,
                 devices_never_see_each_other,
                 logout_wipes_every_table,
             );

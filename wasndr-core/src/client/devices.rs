@@ -47,7 +47,12 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
         if !seen.insert(user.clone()) {
             continue;
         }
-        match shared.store.device_list(&user).await? {
+        match shared
+            .committer
+            .cache()
+            .device_list(&*shared.store, &user)
+            .await?
+        {
             Some(list) if fresh(list.fetched_at, now) => devices.extend(list_jids(&list)),
             _ => missing.push(user),
         }
@@ -64,7 +69,12 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
         }
         let list = user.to_device_list(now);
         // A cache write failing only costs a query next time.
-        if let Err(error) = shared.store.save_device_list(&list).await {
+        if let Err(error) = shared
+            .committer
+            .cache()
+            .save_device_list(&*shared.store, &list)
+            .await
+        {
             tracing::warn!(%error, "caching a device list failed");
         }
         devices.extend(user.device_jids());
@@ -74,7 +84,8 @@ pub(super) async fn devices_of(shared: &Shared, users: &[Jid]) -> Result<Vec<Jid
 
 /// Forgets the cached device list of `user` (its devices changed).
 pub(super) async fn invalidate(shared: &Shared, user: &Jid) {
-    if let Err(error) = shared.store.delete_device_list(&user.to_non_ad()).await {
+    let cache = shared.committer.cache();
+    if let Err(error) = cache.delete_device_list(&*shared.store, &user.to_non_ad()).await {
         tracing::warn!(%error, "dropping a cached device list failed");
     }
 }
@@ -84,8 +95,9 @@ pub(super) async fn without_session(shared: &Shared, devices: &[Jid]) -> Result<
     let mut missing = Vec::new();
     for device in devices {
         let usable = shared
-            .store
-            .load_session(&protocol_address(device))
+            .committer
+            .cache()
+            .session(&*shared.store, &protocol_address(device))
             .await?
             .is_some_and(|record| record.current().is_some_and(|state| state.can_encrypt()));
         if !usable {
@@ -170,7 +182,7 @@ pub(super) async fn drop_sender_key(shared: &Shared, group: &Jid) {
     }
     changes.settings.push((sender_key_memory_key(group), Vec::new()));
     let _crypto = shared.messaging.crypto.lock().await;
-    if let Err(error) = shared.store.apply(&changes).await {
+    if let Err(error) = shared.committer.commit(changes).await {
         tracing::warn!(%error, "dropping our sender key after a member left failed");
     }
 }

@@ -1,6 +1,7 @@
 //! The connection driver: one task per client that connects, runs the handshake, reads and writes
 //! frames, answers the server, and reconnects.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use wasndr_proto::Message as _;
 
 use super::after_login;
 use super::backoff::reconnect_delay;
+use super::commit::Queued;
 use super::device;
 use super::devices;
 use super::event::{DisconnectReason, Event, LogoutReason};
@@ -303,6 +305,7 @@ async fn connect_once(shared: &Arc<Shared>, commands: &mut mpsc::Receiver<Comman
         ping: None,
         logged_in: false,
         background: Background::default(),
+        deferred: VecDeque::new(),
     };
     connection.schedule_ping(rng);
     connection.run(commands, rng).await
@@ -412,6 +415,24 @@ struct Connection {
     logged_in: bool,
     /// Tasks serving this connection, aborted when it ends.
     background: Background,
+    /// Receipts waiting for their status commits, oldest first (see `handle_receipt`). Dropped un-acked
+    /// when the connection ends: the server delivers them again.
+    deferred: VecDeque<DeferredReceipt>,
+}
+
+/// A receipt whose status update is queued for commit; acked and reported once committed.
+struct DeferredReceipt {
+    queued: Option<Queued>,
+    ack: Option<Node>,
+    action: ReceiptAction,
+}
+
+/// The commit result of the oldest deferred receipt (at once for one without a status to store).
+async fn oldest_committed(deferred: &mut VecDeque<DeferredReceipt>) -> crate::Result<()> {
+    match deferred.front_mut().and_then(|receipt| receipt.queued.as_mut()) {
+        Some(queued) => queued.await,
+        None => Ok(()),
+    }
 }
 
 /// Our `<ack>` of a received stanza, if it has what an ack needs (an id and a sender).
@@ -481,6 +502,13 @@ impl Connection {
                         return end;
                     }
                 }
+                committed = oldest_committed(&mut self.deferred), if !self.deferred.is_empty() => {
+                    if let Some(receipt) = self.deferred.pop_front()
+                        && let Some(end) = self.finish_receipt(receipt, committed).await
+                    {
+                        return end;
+                    }
+                }
             }
         }
     }
@@ -524,6 +552,9 @@ impl Connection {
         commands: &mut mpsc::Receiver<Command>,
         mut done: Option<oneshot::Sender<()>>,
     ) -> End {
+        // Receipts whose statuses are being committed are acked first (a failed write only means the
+        // server delivers them again).
+        let _ = self.drain_receipts().await;
         while let Ok(command) = commands.try_recv() {
             match command {
                 Command::Send(payload) => {
@@ -595,6 +626,11 @@ impl Connection {
 
     async fn handle(&mut self, node: Node, rng: &mut StdRng) -> Option<End> {
         tracing::trace!(tag = %node.tag, id = node.attr_str("id"), "received");
+        if !matches!(node.tag.as_ref(), "receipt" | "ack")
+            && let Some(end) = self.drain_receipts().await
+        {
+            return Some(end);
+        }
         match node.tag.as_ref() {
             "iq" => return self.handle_iq(node, rng).await,
             "ack" => self.resolve(node).await,
@@ -745,7 +781,7 @@ impl Connection {
         };
         // Stored before the phone hears back: a crash after the reply must not lose the pairing.
         let (paired, changes) = device::pairing_changes(&self.device, &verified.pairing);
-        if let Err(error) = self.shared.store.apply(&changes).await {
+        if let Err(error) = self.shared.committer.commit(changes).await {
             return self
                 .refuse_pairing(id, &PairFailure::Storage(error.to_string()))
                 .await;
@@ -881,6 +917,7 @@ impl Connection {
         if let Err(error) = self.shared.store.delete_device().await {
             tracing::error!(%error, "wiping the logged-out device from the store failed");
         }
+        self.shared.committer.forget();
         self.shared.set_jid(None);
         self.shared.events.emit(Event::LoggedOut { reason }).await;
         End::Final {
@@ -940,27 +977,66 @@ impl Connection {
         None
     }
 
-    /// Stores the status a receipt reports, acks it, then reports it; a retry receipt is answered in
-    /// the background (it may need a bundle fetch, whose answer this task has to read).
+    /// Queues the status a receipt reports for commit; once committed it is acked, then reported (a
+    /// retry receipt is answered in the background: it may need a bundle fetch, whose answer this task
+    /// has to read). Receipts waiting for their commits do not stop the connection: the next stanzas
+    /// are read meanwhile (so sends get their acks and receipts share commits), and any stanza but a
+    /// receipt or an ack first waits for them, so acks and events keep the order stanzas arrived in.
     async fn handle_receipt(&mut self, node: &Node) -> Option<End> {
-        let action = match receipts::handle_receipt(&self.shared, node).await {
-            Ok(action) => action,
+        let (queued, action) = match receipts::handle_receipt(&self.shared, node) {
+            Ok(handled) => handled,
             Err(error) => {
                 tracing::error!(%error, "a receipt could not be stored; not acknowledged");
                 return None;
             }
         };
-        if let Some(ack) = ack_for(node)
-            && let Err(reason) = self.write(&ack).await
+        let receipt = DeferredReceipt {
+            queued,
+            ack: ack_for(node),
+            action,
+        };
+        if receipt.queued.is_none() && self.deferred.is_empty() {
+            return self.finish_receipt(receipt, Ok(())).await;
+        }
+        self.deferred.push_back(receipt);
+        None
+    }
+
+    /// Acks and reports a receipt whose status commit ended with `committed`.
+    async fn finish_receipt(
+        &mut self,
+        receipt: DeferredReceipt,
+        committed: crate::Result<()>,
+    ) -> Option<End> {
+        if let Err(error) = committed {
+            tracing::error!(%error, "a receipt could not be stored; not acknowledged");
+            return None;
+        }
+        if let Some(ack) = &receipt.ack
+            && let Err(reason) = self.write(ack).await
         {
             return Some(self.retry(reason));
         }
-        match action {
+        match receipt.action {
             ReceiptAction::Report(event) => self.shared.events.emit(event).await,
             ReceiptAction::Retry(receipt) => self
                 .background
                 .spawn(retry::answer_logged(self.shared.clone(), *receipt)),
             ReceiptAction::Ignore => {}
+        }
+        None
+    }
+
+    /// Waits for every deferred receipt's commit, in order, acking and reporting each.
+    async fn drain_receipts(&mut self) -> Option<End> {
+        while let Some(mut receipt) = self.deferred.pop_front() {
+            let committed = match receipt.queued.take() {
+                Some(queued) => queued.await,
+                None => Ok(()),
+            };
+            if let Some(end) = self.finish_receipt(receipt, committed).await {
+                return Some(end);
+            }
         }
         None
     }

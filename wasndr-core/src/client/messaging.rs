@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::message::{OwnDevice, RecordKeys, Records, protocol_address};
 use crate::signal::{ProtocolAddress, SenderKeyName};
-use crate::store::{Device, Store};
+use crate::store::Device;
 
 /// Retry counters kept per message id; past this many entries the oldest knowledge is dropped (a
 /// counter only stops us from asking forever, so forgetting one costs at most a few extra receipts).
@@ -18,8 +18,8 @@ const MAX_RETRY_COUNTERS: usize = 4096;
 /// Messaging state of one client.
 #[derive(Debug, Default)]
 pub(super) struct MessagingState {
-    /// Held from loading records to applying the changes of one send, receive or retry: two steps
-    /// must never advance the same ratchet from the same stored record.
+    /// Held from loading records to queuing the changes of one send, receive or retry (see
+    /// [`super::commit`]): two steps must never advance the same ratchet from the same record.
     pub(super) crypto: tokio::sync::Mutex<()>,
     /// Retry receipts we sent, per incoming message id.
     retries: Mutex<HashMap<String, u32>>,
@@ -82,10 +82,12 @@ pub(super) fn own_view(device: &Device) -> Result<OwnDevice<'_>> {
     })
 }
 
-/// Loads the records named by `keys`.
-pub(super) async fn load_records(store: &dyn Store, keys: &RecordKeys) -> Result<Records> {
+/// Loads the records named by `keys`: Signal state from the client's cache (which includes batches
+/// queued but not yet committed), prekeys from the store.
+pub(super) async fn load_records(shared: &Shared, keys: &RecordKeys) -> Result<Records> {
+    let store = &*shared.store;
     let mut records = Records::default();
-    load_sessions(store, &keys.sessions, &mut records).await?;
+    load_sessions(shared, &keys.sessions, &mut records).await?;
     for id in &keys.prekeys {
         if let Some(prekey) = store.load_prekey(*id).await? {
             records.prekeys.insert(*id, prekey);
@@ -96,21 +98,22 @@ pub(super) async fn load_records(store: &dyn Store, keys: &RecordKeys) -> Result
             records.signed_prekeys.insert(*id, signed);
         }
     }
-    load_sender_keys(store, &keys.sender_keys, &mut records).await?;
+    load_sender_keys(shared, &keys.sender_keys, &mut records).await?;
     Ok(records)
 }
 
 /// Adds the sessions and trusted identities of `addresses` to `records`.
 pub(super) async fn load_sessions(
-    store: &dyn Store,
+    shared: &Shared,
     addresses: &[ProtocolAddress],
     records: &mut Records,
 ) -> Result<()> {
+    let (store, cache) = (&*shared.store, shared.committer.cache());
     for address in addresses {
-        if let Some(session) = store.load_session(address).await? {
+        if let Some(session) = cache.session(store, address).await? {
             records.sessions.insert(address.clone(), session);
         }
-        if let Some(identity) = store.remote_identity(address).await? {
+        if let Some(identity) = cache.identity(store, address).await? {
             records.identities.insert(address.clone(), identity);
         }
     }
@@ -119,12 +122,13 @@ pub(super) async fn load_sessions(
 
 /// Adds the sender keys `names` to `records`.
 pub(super) async fn load_sender_keys(
-    store: &dyn Store,
+    shared: &Shared,
     names: &[SenderKeyName],
     records: &mut Records,
 ) -> Result<()> {
+    let (store, cache) = (&*shared.store, shared.committer.cache());
     for name in names {
-        if let Some(record) = store.load_sender_key(name).await? {
+        if let Some(record) = cache.sender_key(store, name).await? {
             records.sender_keys.insert(name.clone(), record);
         }
     }
@@ -134,16 +138,16 @@ pub(super) async fn load_sender_keys(
 /// The records a send to `devices` reads: their sessions and identities, and our sender key in
 /// `group` under `sender_key_device`.
 pub(super) async fn records_for_send(
-    store: &dyn Store,
+    shared: &Shared,
     devices: &[Jid],
     group: Option<(&Jid, &Jid)>,
 ) -> Result<Records> {
     let mut records = Records::default();
     let addresses: Vec<ProtocolAddress> = devices.iter().map(protocol_address).collect();
-    load_sessions(store, &addresses, &mut records).await?;
+    load_sessions(shared, &addresses, &mut records).await?;
     if let Some((group, sender)) = group {
         let name = SenderKeyName::new(group.to_string(), protocol_address(sender));
-        load_sender_keys(store, &[name], &mut records).await?;
+        load_sender_keys(shared, &[name], &mut records).await?;
     }
     Ok(records)
 }

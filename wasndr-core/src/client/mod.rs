@@ -66,6 +66,8 @@
 
 mod after_login;
 mod backoff;
+mod cache;
+mod commit;
 mod config;
 mod contacts;
 mod device;
@@ -167,6 +169,8 @@ struct Control {
 struct Shared {
     config: ClientConfig,
     store: Arc<dyn Store>,
+    /// Writes every `Changes` batch (group commit) and keeps the cache of what sends read.
+    committer: commit::Committer,
     /// The application's hook between storing an incoming message and acknowledging it.
     gate: Option<gate::Gate>,
     /// Our device JID once known (loaded at connect, set by pairing, cleared by logout), for
@@ -385,6 +389,7 @@ impl ClientBuilder {
         let shared = Arc::new(Shared {
             ids: RequestIds::new(&mut rng),
             config: self.config,
+            committer: commit::Committer::new(self.store.clone(), Arc::default()),
             store: self.store,
             gate: self.gate.map(|hook| gate::Gate {
                 hook,
@@ -510,6 +515,7 @@ impl Client {
             other => other,
         };
         let wiped = shared.store.delete_device().await.map_err(Error::from);
+        shared.committer.forget();
         shared.set_jid(None);
         shared.set_state(ConnectionState::LoggedOut);
         if !driver_logged_out {
@@ -564,9 +570,19 @@ impl Client {
         Ok(self.shared().store.load_device().await?)
     }
 
-    /// The store this client keeps its device in.
+    /// The store this client keeps its device in. Read what you like; while the client runs it must
+    /// stay the only writer of the Signal state (sessions, identities, sender keys), settings and
+    /// device lists, which it caches (see `client/cache.rs`).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.shared().store
+    }
+
+    /// Drops the client's in-memory copy of its store's Signal state, settings and device lists, after
+    /// waiting for the batches already queued to be committed; later reads load from the store again.
+    /// Only for a store written behind the client's back (tests, repairs), which [`Client::store`]
+    /// otherwise forbids; call it while nothing is being sent or received.
+    pub async fn forget_cached_state(&self) -> Result<()> {
+        self.shared().committer.flush_and_forget().await
     }
 
     /// A fresh stanza id (`<a>.<b>-<n>`).

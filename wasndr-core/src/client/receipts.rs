@@ -1,6 +1,7 @@
 //! Receipts: the ones we receive move our sent messages' status (messaging guide E.4, E.5); retry
 //! receipts are answered by [`super::retry`]; [`Client::mark_read`] sends read receipts.
 
+use super::commit::Queued;
 use super::driver::unix_now;
 use super::event::{Event, ReceiptEvent, ReceiptKind};
 use super::{Client, Shared};
@@ -39,17 +40,21 @@ fn chat_of(receipt: &IncomingReceipt) -> Jid {
     }
 }
 
-/// Handles an incoming `<receipt>` up to its ack: stores the status it implies for each message.
-pub(super) async fn handle_receipt(shared: &Shared, node: &crate::binary::Node) -> Result<ReceiptAction> {
+/// Handles an incoming `<receipt>` up to its ack: queues the status it implies for each message for
+/// commit. The caller acks and acts only once the returned batch is committed.
+pub(super) fn handle_receipt(
+    shared: &Shared,
+    node: &crate::binary::Node,
+) -> Result<(Option<Queued>, ReceiptAction)> {
     let receipt = match IncomingReceipt::parse(node) {
         Ok(receipt) => receipt,
         Err(error) => {
             tracing::warn!(%error, "malformed receipt ignored");
-            return Ok(ReceiptAction::Ignore);
+            return Ok((None, ReceiptAction::Ignore));
         }
     };
     if receipt.receipt_type == "retry" {
-        return Ok(ReceiptAction::Retry(Box::new(receipt)));
+        return Ok((None, ReceiptAction::Retry(Box::new(receipt))));
     }
     let kind = kind_of(&receipt.receipt_type);
     let chat = chat_of(&receipt);
@@ -59,26 +64,30 @@ pub(super) async fn handle_receipt(shared: &Shared, node: &crate::binary::Node) 
         ReceiptKind::Played => Some(MessageStatus::Played),
         ReceiptKind::Other(_) => None,
     };
-    if let Some(status) = status {
-        let mut changes = Changes::new();
-        changes.status_updates = receipt
-            .ids
-            .iter()
-            .map(|id| StatusUpdate {
-                chat: chat.clone(),
-                id: id.clone(),
-                status,
-            })
-            .collect();
-        shared.store.apply(&changes).await?;
-    }
-    Ok(ReceiptAction::Report(Event::Receipt(ReceiptEvent {
+    let queued = match status {
+        Some(status) => {
+            let mut changes = Changes::new();
+            changes.status_updates = receipt
+                .ids
+                .iter()
+                .map(|id| StatusUpdate {
+                    chat: chat.clone(),
+                    id: id.clone(),
+                    status,
+                })
+                .collect();
+            Some(shared.committer.enqueue(changes, None)?)
+        }
+        None => None,
+    };
+    let event = Event::Receipt(ReceiptEvent {
         chat,
         sender: receipt.sender().clone(),
         ids: receipt.ids,
         kind,
         timestamp: receipt.timestamp.unwrap_or_else(unix_now),
-    })))
+    });
+    Ok((queued, ReceiptAction::Report(event)))
 }
 
 impl Client {
@@ -109,7 +118,7 @@ impl Client {
                 status: MessageStatus::Read,
             })
             .collect();
-        shared.store.apply(&changes).await?;
+        shared.committer.commit(changes).await?;
         Ok(())
     }
 }

@@ -52,7 +52,8 @@ pub(super) async fn handle_message(shared: &Shared, node: &Node) -> Result<Handl
     let signed_prekey = current_signed_prekey(store, &device).await?;
 
     let crypto = shared.messaging.crypto.lock().await;
-    let records = load_records(store, &needed_records(&incoming, false)).await?;
+    let read_at = shared.committer.cache().generation();
+    let records = load_records(shared, &needed_records(&incoming, false)).await?;
     let context = ReceiveContext {
         own,
         signed_prekey: &signed_prekey,
@@ -101,7 +102,13 @@ pub(super) async fn handle_message(shared: &Shared, node: &Node) -> Result<Handl
         contact.push_name = Some(name.clone());
         changes.contacts.push(contact);
     }
-    store.apply(&changes).await?;
+    // Committed (with whatever sends queued before it) before the ack; the lock is held until then, so
+    // the prekey it consumed is gone from the store before another message can ask for it.
+    shared
+        .committer
+        .enqueue(changes, Some(read_at))?
+        .committed()
+        .await?;
     drop(crypto);
 
     match &received.outcome {

@@ -59,7 +59,7 @@ pub(super) async fn answer(shared: &Shared, receipt: &IncomingReceipt) -> Result
         None
     };
     let sender_key = group_sender.map(|sender| (&chat, sender));
-    let records = records_for_send(store, std::slice::from_ref(&requester), sender_key).await?;
+    let records = records_for_send(shared, std::slice::from_ref(&requester), sender_key).await?;
     let bundle = if retry_needs_bundle(receipt, &records, false) {
         fetch_bundles(shared, std::slice::from_ref(&requester))
             .await?
@@ -70,7 +70,8 @@ pub(super) async fn answer(shared: &Shared, receipt: &IncomingReceipt) -> Result
 
     let stanza = {
         let _crypto = shared.messaging.crypto.lock().await;
-        let records = records_for_send(store, std::slice::from_ref(&requester), sender_key).await?;
+        let read_at = shared.committer.cache().generation();
+        let records = records_for_send(shared, std::slice::from_ref(&requester), sender_key).await?;
         let request = RetryRequest {
             receipt,
             original: &original,
@@ -84,7 +85,11 @@ pub(super) async fn answer(shared: &Shared, receipt: &IncomingReceipt) -> Result
             let mut rng: StdRng = rand::make_rng();
             plan_retry(&request, &mut rng)?
         };
-        store.apply(&planned.changes).await?;
+        shared
+            .committer
+            .enqueue(planned.changes, Some(read_at))?
+            .committed()
+            .await?;
         planned.stanza.into_node()
     };
     tracing::debug!(id = %retry.id, count = retry.count, device = %requester, "answering a retry receipt");

@@ -7,16 +7,18 @@ use rand::rngs::StdRng;
 use wasndr_proto::Message as _;
 use wasndr_proto::e2e::{ContextInfo, ExtendedTextMessage, Message};
 
+use super::commit::Outgoing;
 use super::devices::{self, devices_of, fetch_bundles, group_info, without_session};
 use super::driver::unix_now;
 use super::history::stored_message;
 use super::messaging::{own_device, own_view, records_for_send, sender_key_memory_key};
 use super::{Client, Shared};
+use crate::binary;
 use crate::error::{Error, Result};
 use crate::jid::Jid;
 use crate::message::{self, GroupSend, OwnDevice, SendRequest, plan_send};
 use crate::stanza::ServerAck;
-use crate::store::{AddressingMode, MessageStatus, StatusUpdate, StoredMessage};
+use crate::store::{AddressingMode, Changes, MessageStatus, StatusUpdate, StoredMessage};
 
 /// A message the server accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +46,9 @@ fn encode_memory(devices: &HashSet<Jid>) -> Vec<u8> {
 
 async fn load_memory(shared: &Shared, key: &str) -> Result<HashSet<Jid>> {
     Ok(shared
-        .store
-        .setting(key)
+        .committer
+        .cache()
+        .setting(&*shared.store, key)
         .await?
         .map(|bytes| decode_memory(&bytes))
         .unwrap_or_default())
@@ -119,14 +122,17 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
     let missing = without_session(shared, &needing_keys).await?;
     let bundles = fetch_bundles(shared, &missing).await?;
 
-    let stanza = {
+    // Registered before the stanza can go out, so its ack always finds us waiting.
+    let mut waiting = shared.pending.wait(id.clone());
+    let queued = {
         let _crypto = shared.messaging.crypto.lock().await;
+        let read_at = shared.committer.cache().generation();
         // Read again under the lock: a concurrent send may have distributed the key meanwhile.
         let mut memory = match addressing_mode {
             Some(_) => load_memory(shared, &memory_key).await?,
             None => memory,
         };
-        let records = records_for_send(&*shared.store, &needing_keys, sender.map(|s| (&chat, s))).await?;
+        let records = records_for_send(shared, &needing_keys, sender.map(|s| (&chat, s))).await?;
         let request = SendRequest {
             id: &id,
             chat: &chat,
@@ -168,15 +174,25 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
             status: MessageStatus::Pending,
             ..stored_message(&chat, &id, own.pn, true, now, &message, raw)
         });
-        // Recorded before the socket sees it: a crash after the write loses nothing.
-        shared.store.apply(&changes).await?;
-        planned.stanza.into_node()
+        let outgoing = Outgoing {
+            commands: shared.command_sender().ok_or(Error::NotConnected)?,
+            payload: binary::encode(&planned.stanza.into_node())?,
+        };
+        // Queued under the lock, so the next send encrypts against these ratchets at once and the
+        // stanzas go out in ratchet order; committed together with the sends queued around it.
+        shared
+            .committer
+            .enqueue_then(changes, Some(read_at), Some(outgoing))?
     };
-
-    let mut waiting = shared.pending.wait(id.clone());
-    if let Err(error) = shared.send_node(&stanza).await {
-        mark(shared, &chat, &id, MessageStatus::Failed).await;
-        return Err(error);
+    // Recorded before the socket sees it (the committer writes the stanza only after the commit): a
+    // crash after the write loses nothing.
+    match queued.committed().await {
+        Ok(()) => {}
+        Err(Error::NotConnected) => {
+            mark(shared, &chat, &id, MessageStatus::Failed).await;
+            return Err(Error::NotConnected);
+        }
+        Err(error) => return Err(error),
     }
     let answer = match tokio::time::timeout(shared.config.iq_timeout, &mut waiting.answer).await {
         Ok(Ok(answer)) => answer,
@@ -211,14 +227,16 @@ pub(super) async fn send(shared: &Shared, to: &Jid, message: Message) -> Result<
     })
 }
 
-/// Moves a sent message's status; a failed write only leaves the status behind.
+/// Moves a sent message's status (committed with the other batches queued meanwhile); a failed write
+/// only leaves the status behind.
 async fn mark(shared: &Shared, chat: &Jid, id: &str, status: MessageStatus) {
-    let update = StatusUpdate {
+    let mut changes = Changes::new();
+    changes.status_updates.push(StatusUpdate {
         chat: chat.clone(),
         id: id.to_owned(),
         status,
-    };
-    if let Err(error) = shared.store.update_message_status(&update).await {
+    });
+    if let Err(error) = shared.committer.commit(changes).await {
         tracing::warn!(%error, "updating a message status failed");
     }
 }

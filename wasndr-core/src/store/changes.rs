@@ -214,4 +214,10 @@ pub trait TransactionalStore: Send + Sync {
     /// Writes everything in `changes`, or nothing: on `Err` the store is as it was before the call.
     /// See the [module docs](self) for the ack-after-persist contract this serves.
     async fn apply(&self, changes: &Changes) -> Result<(), StoreError>;
+
+    /// Writes every batch of `batches`, in order, in one transaction: all of them or nothing. The
+    /// stored result is the one of calling [`apply`](Self::apply) for each in turn, except that one
+    /// invalid or failing batch leaves none of them stored. It lets a writer persist the steps of many
+    /// concurrent callers with one commit (group commit) instead of one commit each.
+    async fn apply_all(&self, batches: &[Changes]) -> Result<(), StoreError>;
 }

@@ -674,6 +674,18 @@ macro_rules! sql_store {
                 Self::write_changes(&mut tx, self.device, changes).await?;
                 tx.commit().await.map_err(backend)
             }
+
+            async fn apply_all(&self, batches: &[Changes]) -> Result<(), StoreError> {
+                if batches.iter().all(Changes::is_empty) {
+                    return Ok(());
+                }
+                let mut tx = self.begin().await?;
+                // One transaction, one commit for every batch; an error drops it uncommitted.
+                for changes in batches {
+                    Self::write_changes(&mut tx, self.device, changes).await?;
+                }
+                tx.commit().await.map_err(backend)
+            }
         }
 
         #[async_trait]

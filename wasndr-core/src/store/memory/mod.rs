@@ -56,6 +56,16 @@ impl TransactionalStore for MemoryStore {
         self.lock().apply(changes);
         Ok(())
     }
+
+    async fn apply_all(&self, batches: &[Changes]) -> Result<(), StoreError> {
+        // Every batch is checked before the first is written: applying cannot fail halfway.
+        batches.iter().try_for_each(Changes::validate)?;
+        let mut state = self.lock();
+        for changes in batches {
+            state.apply(changes);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -332,3 +332,46 @@ pub(crate) async fn logout_wipes_every_table(container: &dyn StoreContainer) {
     let reopened = container.open_device(id).await.unwrap();
     assert_has(&reopened, &changes).await;
 }
+
+pub(crate) async fn apply_all_is_sequential_apply_in_one_transaction(container: &dyn StoreContainer) {
+    let (_, store, device) = new_device(container, 1).await;
+    store.apply_all(&[]).await.unwrap();
+    store.apply_all(&[Changes::new(), Changes::new()]).await.unwrap();
+
+    // Later batches see earlier ones: a session stored by the first and deleted by the second is gone
+    // (merging both into one `Changes` would run the deletion first and keep it); a message inserted
+    // by the first has its status moved by the second.
+    let first = every_change(&device, 1);
+    let mut second = Changes::new();
+    second.deleted_sessions.push(peer());
+    second.settings.push(("setting".into(), b"second".to_vec()));
+    second.status_updates.push(StatusUpdate {
+        chat: chat(),
+        id: "MSG".into(),
+        status: MessageStatus::Delivered,
+    });
+    store.apply_all(&[first.clone(), second]).await.unwrap();
+    assert!(store.load_session(&peer()).await.unwrap().is_none());
+    assert_eq!(store.setting("setting").await.unwrap(), Some(b"second".to_vec()));
+    let message = store.message(&chat(), "MSG").await.unwrap().unwrap();
+    assert_eq!(message.status, MessageStatus::Delivered);
+    assert_eq!(
+        store.remote_identity(&peer()).await.unwrap(),
+        Some(first.identities[0].1)
+    );
+
+    // A bad batch anywhere leaves none of them stored, the good ones before it included.
+    let (_, other, other_device) = new_device(container, 2).await;
+    let good = every_change(&other_device, 3);
+    let mut bad = Changes::new();
+    bad.settings.push((String::new(), b"bad".to_vec()));
+    assert!(matches!(
+        other.apply_all(&[good.clone(), bad]).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_has_none(&other).await;
+
+    // Without the bad one, the same batches land whole.
+    other.apply_all(std::slice::from_ref(&good)).await.unwrap();
+    assert_has(&other, &good).await;
+}
