@@ -913,6 +913,8 @@ impl Connection {
         } else {
             reason
         };
+        // Queued batches commit before the wipe, never after it.
+        let _ = self.shared.committer.flush_and_forget().await;
         // If the wipe fails the device stays, the next login is refused again, and the wipe retried.
         if let Err(error) = self.shared.store.delete_device().await {
             tracing::error!(%error, "wiping the logged-out device from the store failed");

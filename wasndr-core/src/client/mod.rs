@@ -514,6 +514,9 @@ impl Client {
             Err(Error::NotConnected) if driver_logged_out => Ok(()),
             other => other,
         };
+        // Batches queued before the wipe commit first, so none lands after it in a store that no
+        // longer has this device (a failed one is moot: everything is wiped anyway).
+        let _ = shared.committer.flush_and_forget().await;
         let wiped = shared.store.delete_device().await.map_err(Error::from);
         shared.committer.forget();
         shared.set_jid(None);
