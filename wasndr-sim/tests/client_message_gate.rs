@@ -15,7 +15,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use wasndr_client::{WAIT, config, first_qr, memory_store, next_event, pair_by_qr, paired_then_connected};
-use wasndr_core::binary::Node;
 use wasndr_core::client::{Client, Event, Events, GateDelivery, MessageEvent, MessageGate, ReceiptKind};
 use wasndr_core::jid::Jid;
 use wasndr_core::message::{self, plain_text, protocol_address};
@@ -241,7 +240,7 @@ async fn a_gate_that_does_not_return_in_time_is_given_up_on() {
 
 #[tokio::test]
 async fn a_redelivered_message_passes_the_gate_again_without_a_second_event() {
-    use wasndr_core::signal::session::{self, CiphertextMessage};
+    use wasndr_core::signal::session;
     let sim = sim_with(&[ALICE, BOB]).await;
     let alice_store = memory_store();
     let (alice, _alice_events, _) = pair_by_qr(&sim, ALICE, alice_store.clone()).await;
@@ -273,21 +272,8 @@ async fn a_redelivered_message_passes_the_gate_again_without_a_second_event() {
         .unwrap();
     // Written behind Alice's client, which caches its sessions: it must read this one again.
     alice.forget_cached_state().await.unwrap();
-    let enc_type = match encrypted.message {
-        CiphertextMessage::PreKey(_) => "pkmsg",
-        _ => "msg",
-    };
     let id = "3EB0CAFECAFECAFECAFEC0";
-    let enc = Node::new("enc")
-        .attr("type", enc_type)
-        .attr("v", "2")
-        .bytes(encrypted.message.into_serialized());
-    let stanza = Node::new("message")
-        .attr("id", id)
-        .attr("to", bob_account.clone())
-        .attr("type", "text")
-        .children([Node::new("participants")
-            .children([Node::new("to").attr("jid", bob_jid.clone()).children([enc])])]);
+    let stanza = wasndr_client::single_device_message(id, &bob_account, &bob_jid, encrypted.message);
 
     alice.send_node(&stanza).await.unwrap();
     let once = tokio::time::timeout(WAIT, calls.recv()).await.unwrap().unwrap();

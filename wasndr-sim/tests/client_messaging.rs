@@ -483,7 +483,7 @@ async fn corrupt_ciphertext_gets_a_retry_receipt_and_breaks_nothing() {
 
 #[tokio::test]
 async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
-    use wasndr_core::signal::session::{self, CiphertextMessage};
+    use wasndr_core::signal::session;
     let sim = sim_with_phones(&[ALICE, BOB]).await;
     let alice = Party::pair(&sim, ALICE).await;
     let mut bob = Party::pair(&sim, BOB).await;
@@ -505,21 +505,8 @@ async fn a_message_of_a_type_we_do_not_model_is_stored_raw_and_reported_once() {
         .unwrap();
     // Behind Alice's client, which caches its sessions: it must read this one again.
     alice.client.forget_cached_state().await.unwrap();
-    let enc_type = match encrypted.message {
-        CiphertextMessage::PreKey(_) => "pkmsg",
-        _ => "msg",
-    };
     let id = "3EB0F00DF00DF00DF00DF0";
-    let enc = Node::new("enc")
-        .attr("type", enc_type)
-        .attr("v", "2")
-        .bytes(encrypted.message.into_serialized());
-    let stanza = Node::new("message")
-        .attr("id", id)
-        .attr("to", bob.account())
-        .attr("type", "text")
-        .children([Node::new("participants")
-            .children([Node::new("to").attr("jid", bob.jid.clone()).children([enc])])]);
+    let stanza = wasndr_client::single_device_message(id, &bob.account(), &bob.jid, encrypted.message);
     alice.client.send_node(&stanza).await.unwrap();
 
     let received = bob.message().await;

@@ -195,3 +195,25 @@ impl Drop for Proxy {
         self.task.abort();
     }
 }
+
+/// A hand-built `<message>` carrying one `<enc>` for one device of `to_account`: for tests that encrypt
+/// a payload themselves (a raw or unusual message) and send it with `Client::send_node`.
+pub fn single_device_message(
+    id: &str,
+    to_account: &Jid,
+    device: &Jid,
+    encrypted: wasndr_core::signal::session::CiphertextMessage,
+) -> wasndr_core::binary::Node {
+    use wasndr_core::binary::Node;
+    let enc = Node::new("enc")
+        .attr("type", encrypted.enc_type())
+        .attr("v", "2")
+        .bytes(encrypted.into_serialized());
+    Node::new("message")
+        .attr("id", id.to_owned())
+        .attr("to", to_account.clone())
+        .attr("type", "text")
+        .children([
+            Node::new("participants").children([Node::new("to").attr("jid", device.clone()).children([enc])])
+        ])
+}
