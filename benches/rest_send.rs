@@ -6,7 +6,7 @@
 //! `Client::send_text` directly. Figures:
 //! - latency, one send at a time: p50/p99 through REST and direct; "REST-added" is the difference of
 //!   the two at each percentile (gateway, HTTP and engine work on top of the protocol send);
-//! - throughput, `CONCURRENCY` sends in flight: sends/s through REST and direct.
+//! - throughput, 32 sends in flight (`REST_SEND_CONCURRENCY` changes it): sends/s through REST and direct.
 //!
 //! Each figure is taken under three storage setups, one after the other in the same run, each with its
 //! own simulator, databases and anchor:
@@ -105,7 +105,16 @@ use wasndr_store::SqliteContainer;
 
 const OWN: &str = "15550001111";
 const CONTACT: &str = "15550002222";
-const CONCURRENCY: usize = 32;
+/// Sends in flight for the throughput figures, unless `REST_SEND_CONCURRENCY` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 32;
+
+fn concurrency() -> usize {
+    std::env::var("REST_SEND_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_CONCURRENCY)
+}
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
@@ -199,7 +208,8 @@ fn main() {
         results.push((name, figures));
     }
     println!(
-        "rest_send: {count} sends per latency figure, 2 worker threads, {CONCURRENCY} in flight for throughput"
+        "rest_send: {count} sends per latency figure, 2 worker threads, {} in flight for throughput",
+        concurrency()
     );
     for (name, f) in &results {
         println!("  [{name}] ({} sends per throughput figure)", f.sent);
@@ -332,11 +342,12 @@ async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
     rest.sort();
     anchor.sort();
 
-    // Throughput: CONCURRENCY sends in flight.
-    let per_task = count.div_ceil(CONCURRENCY);
+    // Throughput: `concurrency()` sends in flight.
+    let in_flight = concurrency();
+    let per_task = count.div_ceil(in_flight);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..in_flight {
         let direct = direct.clone();
         let to = to.clone();
         tasks.push(tokio::spawn(async move {
@@ -348,9 +359,9 @@ async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
     for task in tasks {
         task.await.unwrap();
     }
-    let direct_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    let direct_rate = (per_task * in_flight) as f64 / start.elapsed().as_secs_f64();
     let mut senders = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..in_flight {
         senders.push(connection(addr).await);
     }
     let start = Instant::now();
@@ -367,7 +378,7 @@ async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
     for task in tasks {
         task.await.unwrap();
     }
-    let rest_rate = (per_task * CONCURRENCY) as f64 / start.elapsed().as_secs_f64();
+    let rest_rate = (per_task * in_flight) as f64 / start.elapsed().as_secs_f64();
     gateway.shutdown().await;
     server.abort();
     Figures {
@@ -375,6 +386,6 @@ async fn measure(setup: Setup, count: usize, dir: &std::path::Path) -> Figures {
         anchor,
         rest_rate,
         direct_rate,
-        sent: per_task * CONCURRENCY,
+        sent: per_task * in_flight,
     }
 }

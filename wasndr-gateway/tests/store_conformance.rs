@@ -629,3 +629,62 @@ async fn sqlite_sync_setting_is_the_connections_pragma() {
         assert_eq!(level, expected);
     }
 }
+
+fn key_of(account: &AccountRecord) -> KeyRecord {
+    KeyRecord {
+        id: new_uuid(),
+        account_id: account.id.clone(),
+        name: "k".into(),
+        prefix: "wsndr_abcdef".into(),
+        scopes: ScopeSet::all(),
+        created_at: 2_000,
+        last_used_at: None,
+    }
+}
+
+/// SQLite answers key lookups on a connection of its own (`src/store/key_reads.rs`); a revocation
+/// committed by another process (here another store on the same file, as the operator CLI is) must
+/// still hold on the very next lookup.
+#[tokio::test]
+async fn sqlite_key_lookup_sees_a_revocation_by_another_process_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.db");
+    let server = SqliteStore::open(&path).await.unwrap();
+    server.migrate().await.unwrap();
+    let cli = SqliteStore::open(&path).await.unwrap();
+    let a = account("a");
+    server.create_account(&a).await.unwrap();
+    let key = key_of(&a);
+    cli.create_key(&key, "hash-cli").await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            server.find_key_by_hash("hash-cli").await.unwrap(),
+            Some(key.clone())
+        );
+    }
+    assert!(cli.revoke_key(&a.id, &key.id, 3_000).await.unwrap());
+    assert_eq!(server.find_key_by_hash("hash-cli").await.unwrap(), None);
+}
+
+/// A store over an in-memory pool (which no other connection can reach) looks keys up through the
+/// pool instead.
+#[tokio::test]
+async fn sqlite_in_memory_store_finds_keys_through_its_pool() {
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    let store = SqliteStore::from_pool(pool);
+    store.migrate().await.unwrap();
+    let a = account("a");
+    store.create_account(&a).await.unwrap();
+    let key = key_of(&a);
+    store.create_key(&key, "hash-mem").await.unwrap();
+    assert_eq!(
+        store.find_key_by_hash("hash-mem").await.unwrap(),
+        Some(key.clone())
+    );
+    assert!(store.revoke_key(&a.id, &key.id, 3_000).await.unwrap());
+    assert_eq!(store.find_key_by_hash("hash-mem").await.unwrap(), None);
+}

@@ -20,7 +20,7 @@ sql_store! {
     container: PostgresContainer,
     db: sqlx::Postgres,
     pool: sqlx::PgPool,
-    conn: sqlx::PgConnection,
+    writer: PgWriter,
     begin_write: "BEGIN",
     // Nodes starting together must not run the same migration twice.
     migration_lock: Some("SELECT pg_advisory_xact_lock(7253010101)"),
@@ -29,6 +29,38 @@ sql_store! {
     store_doc: "The store of one device in a PostgreSQL database (handed out by [`PostgresContainer`]).",
     container_doc: "A PostgreSQL database holding many devices, over a connection pool. Tables live in \
         the connection's `search_path` schema.",
+}
+
+/// PostgreSQL's [`BatchWriter`]: the planned statements through sqlx, in one transaction on a pooled
+/// connection.
+#[derive(Debug, Clone)]
+struct PgWriter {
+    pool: sqlx::PgPool,
+}
+
+#[async_trait]
+impl BatchWriter for PgWriter {
+    type Pool = sqlx::PgPool;
+
+    async fn open(pool: &sqlx::PgPool) -> Result<Self, StoreError> {
+        Ok(Self { pool: pool.clone() })
+    }
+
+    async fn run(&self, writes: Vec<Write>) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut last = 0;
+        for mut write in writes {
+            let params = std::mem::take(&mut write.params);
+            let done = bind_all(sqlx::query(write.sql), params)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            // An error drops the transaction uncommitted, which rolls it back.
+            last = write.check(done.rows_affected())?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(last)
+    }
 }
 
 impl PostgresContainer {

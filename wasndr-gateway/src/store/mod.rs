@@ -7,6 +7,8 @@
 
 mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod key_reads;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations;
 mod quota_batch;
 mod records;

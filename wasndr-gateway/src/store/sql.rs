@@ -10,6 +10,7 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
+use super::key_reads::KeyReads as _;
 use super::migrations::Migration;
 use super::{
     AccountRecord, DeliveryRecord, DeliveryState, GatewayStore, KeyRecord, LocationRecord, Page, QuotaChange,
@@ -28,17 +29,20 @@ fn to_u64(value: i64) -> u64 {
 }
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, $pool:ty, $migrations:expr, $doc:literal) => {
+    ($store:ident, $db:ty, $pool:ty, $migrations:expr, $doc:literal, $reads:ty, $make_reads:expr) => {
         #[doc = $doc]
         #[derive(Debug, Clone)]
         pub struct $store {
             pool: $pool,
+            /// The in-place key lookup, where the backend has one.
+            reads: $reads,
         }
 
         impl $store {
             /// Wraps an existing pool (the caller configured it).
             pub fn from_pool(pool: $pool) -> Self {
-                $store { pool }
+                let reads: $reads = ($make_reads)(&pool);
+                $store { pool, reads }
             }
 
             /// The underlying pool.
@@ -206,6 +210,9 @@ macro_rules! sql_store {
             }
 
             async fn find_key_by_hash(&self, secret_hash: &str) -> Result<Option<KeyRecord>> {
+                if let Some(found) = self.reads.find_key(secret_hash)? {
+                    return Ok(found);
+                }
                 let row = sqlx::query(
                     "SELECT id, account_id, name, prefix, scopes, created_at, last_used_at FROM api_keys \
                      WHERE key_hash = $1 AND revoked_at IS NULL",
@@ -771,7 +778,9 @@ sql_store!(
     sqlx::Sqlite,
     sqlx::SqlitePool,
     super::migrations::SQLITE,
-    "The SQLite backend: one file, WAL journal, writes serialised by SQLite's lock."
+    "The SQLite backend: one file, WAL journal, writes serialised by SQLite's lock.",
+    super::key_reads::SqliteKeyReads,
+    |pool: &sqlx::SqlitePool| super::key_reads::SqliteKeyReads::for_options(&pool.connect_options())
 );
 
 /// How hard a commit of the gateway's SQLite database waits for the disk (the `synchronous` pragma,
@@ -817,7 +826,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore::from_pool(pool))
     }
 }
 
@@ -827,7 +836,9 @@ sql_store!(
     sqlx::Postgres,
     sqlx::PgPool,
     super::migrations::POSTGRES,
-    "The PostgreSQL backend: several nodes may share one database."
+    "The PostgreSQL backend: several nodes may share one database.",
+    (),
+    |_: &sqlx::PgPool| ()
 );
 
 #[cfg(feature = "postgres")]
@@ -867,6 +878,6 @@ impl PostgresStore {
             .max_connections(16)
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore::from_pool(pool))
     }
 }

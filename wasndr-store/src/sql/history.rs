@@ -5,19 +5,13 @@
 use wasndr_core::store::{AttachmentQuery, HistoryQuery, Order, search_key};
 
 use super::codec::to_i64;
-
-/// A bound value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Value {
-    Int(i64),
-    Text(String),
-}
+use super::writes::Param;
 
 /// `FROM … WHERE …` with its values (`$1` is always the device id), and the ORDER BY clause.
 #[derive(Debug)]
 pub(crate) struct Filter {
     pub(crate) from_where: String,
-    pub(crate) values: Vec<Value>,
+    pub(crate) values: Vec<Param>,
     pub(crate) order_by: &'static str,
 }
 
@@ -25,7 +19,7 @@ impl Filter {
     fn new(device: i64, order: Order) -> Self {
         Self {
             from_where: String::from(" FROM wa_messages WHERE device_id = $1"),
-            values: vec![Value::Int(device)],
+            values: vec![Param::int(device)],
             order_by: match order {
                 Order::NewestFirst => " ORDER BY timestamp DESC, seq DESC",
                 Order::OldestFirst => " ORDER BY timestamp ASC, seq ASC",
@@ -33,7 +27,7 @@ impl Filter {
         }
     }
 
-    fn push(&mut self, condition: impl FnOnce(usize) -> String, value: Value) {
+    fn push(&mut self, condition: impl FnOnce(usize) -> String, value: Param) {
         self.values.push(value);
         self.from_where.push_str(" AND ");
         self.from_where.push_str(&condition(self.values.len()));
@@ -44,16 +38,16 @@ impl Filter {
     pub(crate) fn history(device: i64, query: &HistoryQuery, contains: &str) -> Self {
         let mut filter = Self::new(device, query.order);
         if let Some(chat) = &query.chat {
-            filter.push(|n| format!("chat = ${n}"), Value::Text(chat.to_string()));
+            filter.push(|n| format!("chat = ${n}"), Param::text(chat.to_string()));
         }
         if let Some(since) = query.since {
-            filter.push(|n| format!("timestamp >= ${n}"), Value::Int(to_i64(since)));
+            filter.push(|n| format!("timestamp >= ${n}"), Param::int(to_i64(since)));
         }
         if let Some(until) = query.until {
-            filter.push(|n| format!("timestamp <= ${n}"), Value::Int(to_i64(until)));
+            filter.push(|n| format!("timestamp <= ${n}"), Param::int(to_i64(until)));
         }
         if let Some(needle) = query.search.as_deref().map(search_key).filter(|n| !n.is_empty()) {
-            filter.push(|n| format!("{contains}(text_key, ${n}) > 0"), Value::Text(needle));
+            filter.push(|n| format!("{contains}(text_key, ${n}) > 0"), Param::text(needle));
         }
         filter
     }
@@ -63,19 +57,19 @@ impl Filter {
         let mut filter = Self::new(device, query.order);
         filter.from_where.push_str(" AND media_type IS NOT NULL");
         if let Some(chat) = &query.chat {
-            filter.push(|n| format!("chat = ${n}"), Value::Text(chat.to_string()));
+            filter.push(|n| format!("chat = ${n}"), Param::text(chat.to_string()));
         }
         if let Some(media_type) = &query.media_type {
-            filter.push(|n| format!("media_type = ${n}"), Value::Text(media_type.clone()));
+            filter.push(|n| format!("media_type = ${n}"), Param::text(media_type.clone()));
         }
         filter
     }
 
     /// `LIMIT $a OFFSET $b` for a page, with the two values appended.
-    pub(crate) fn page(&self, limit: u32, offset: u64) -> (String, Vec<Value>) {
+    pub(crate) fn page(&self, limit: u32, offset: u64) -> (String, Vec<Param>) {
         let mut values = self.values.clone();
-        values.push(Value::Int(i64::from(limit)));
-        values.push(Value::Int(to_i64(offset)));
+        values.push(Param::int(i64::from(limit)));
+        values.push(Param::int(to_i64(offset)));
         let clause = format!(
             "{}{} LIMIT ${} OFFSET ${}",
             self.from_where,
@@ -109,10 +103,10 @@ mod tests {
         assert_eq!(
             filter.values,
             vec![
-                Value::Int(7),
-                Value::Text("15551234567@s.whatsapp.net".into()),
-                Value::Int(20),
-                Value::Text("école".into()),
+                Param::int(7),
+                Param::text("15551234567@s.whatsapp.net"),
+                Param::int(20),
+                Param::text("école"),
             ]
         );
         let (page, values) = filter.page(10, 30);
@@ -120,6 +114,6 @@ mod tests {
             page.ends_with("ORDER BY timestamp DESC, seq DESC LIMIT $5 OFFSET $6"),
             "{page}"
         );
-        assert_eq!(values[4..], [Value::Int(10), Value::Int(30)]);
+        assert_eq!(values[4..], [Param::int(10), Param::int(30)]);
     }
 }

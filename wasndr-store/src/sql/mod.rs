@@ -1,13 +1,28 @@
 //! What the SQL backends share: column codecs, the migration list type, and [`sql_store!`], which
-//! writes the per-device store and the container for one sqlx driver. SQLite and PostgreSQL accept the
+//! writes the per-device store and the container for one sqlx driver, over the backend's
+//! [`BatchWriter`]. SQLite and PostgreSQL accept the
 //! same statements (`$N` placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`, partial indexes); only
 //! the connection set-up, the migrations, the substring function and the write-transaction statement
 //! differ, and those are the macro's parameters.
 
 pub(crate) mod codec;
 mod history;
+pub(crate) mod writes;
 
-pub(crate) use history::{Filter, Value};
+pub(crate) use history::Filter;
+
+/// Runs planned writes for one backend, each call in one transaction.
+#[async_trait::async_trait]
+pub(crate) trait BatchWriter: Clone + std::fmt::Debug + Send + Sync + Sized + 'static {
+    /// The pool's database.
+    type Pool;
+
+    /// The writer for the database behind `pool` (after its migrations ran).
+    async fn open(pool: &Self::Pool) -> Result<Self, wasndr_core::store::StoreError>;
+
+    /// Runs `writes` in one transaction, all or nothing; the rows the last one touched.
+    async fn run(&self, writes: Vec<writes::Write>) -> Result<u64, wasndr_core::store::StoreError>;
+}
 
 /// One numbered migration: its SQL (several statements), run once in a transaction.
 #[derive(Debug)]

@@ -1,9 +1,9 @@
 //! [`sql_store!`]: the per-device store and its container over one sqlx driver.
 //!
-//! Every write is a function over a connection (`put_*`), so a single-write trait method runs it on a
-//! pooled connection and [`TransactionalStore::apply`](wasndr_core::store::TransactionalStore::apply)
-//! runs all of a batch's on one transaction. Values are checked as they are written: a batch with a bad
-//! entry fails after its earlier entries reached the database, and the rollback undoes them.
+//! Reads run on the sqlx pool. Writes are planned as data first ([`crate::sql::writes`]: every value
+//! checked before anything runs, so a bad value refuses its whole batch) and then handed to the
+//! backend's [`BatchWriter`](crate::sql::BatchWriter), which runs them in one transaction: PostgreSQL's
+//! runs them through sqlx on a pooled connection, SQLite's on its own writer thread in one hand-off.
 
 macro_rules! sql_store {
     (
@@ -11,7 +11,7 @@ macro_rules! sql_store {
         container: $container:ident,
         db: $db:ty,
         pool: $pool:ty,
-        conn: $conn:ty,
+        writer: $writer:ty,
         begin_write: $begin:expr,
         migration_lock: $lock:expr,
         contains: $contains:literal,
@@ -30,31 +30,32 @@ macro_rules! sql_store {
         use wasndr_core::signal::session::SessionRecord;
         use wasndr_core::signal::{
             IdentityKeyPair, PreKeyRecord, ProtocolAddress, SenderKeyName, SignedPreKeyRecord,
-            next_prekey_id,
         };
         use wasndr_core::store::{
             AttachmentQuery, Changes, Contact, ContactStore, Device, DeviceList, DeviceStore, GroupInfo,
             GroupStore, HistoryQuery, IdentityKeyStore, LidMapping, MessageSecret, MessageStore, Page,
             PollVote, PreKeyStore, RecentMessage, SenderKeyStore, SessionStore, SettingsStore,
             SignedPreKeyStore, StatusUpdate, Store, StoreError, StoredMessage, TransactionalStore,
-            check_message_id, check_prekey_id, check_setting_key, search_key,
         };
 
         use crate::container::{DeviceId, DeviceInfo, StoreContainer};
         use crate::sql::codec::{
             DeviceColumns, MessageColumns, ParticipantColumns, backend, decode_devices, decode_selected,
-            encode_devices, encode_selected, jid, opt_jid, opt_text, public_key, record_error, to_i64,
-            to_u32, to_u64,
+            jid, opt_jid, public_key, record_error, to_i64, to_u32, to_u64,
         };
-        use crate::sql::{Filter, Value, device_columns, message_columns};
+        use crate::sql::writes::{self, Param, Write};
+        use crate::sql::{BatchWriter, Filter, device_columns, message_columns};
 
         type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>;
 
-        fn bind_all(mut query: Query<'_>, values: Vec<Value>) -> Query<'_> {
+        /// `query` with `values` bound in order.
+        fn bind_all(mut query: Query<'_>, values: Vec<Param>) -> Query<'_> {
             for value in values {
                 query = match value {
-                    Value::Int(v) => query.bind(v),
-                    Value::Text(v) => query.bind(v),
+                    Param::Int(v) => query.bind(v),
+                    Param::Text(v) => query.bind(v),
+                    Param::Blob(v) => query.bind(v),
+                    Param::Bool(v) => query.bind(v),
                 };
             }
             query
@@ -64,6 +65,7 @@ macro_rules! sql_store {
         #[derive(Debug, Clone)]
         pub struct $store {
             pool: $pool,
+            writer: $writer,
             device: i64,
         }
 
@@ -73,506 +75,19 @@ macro_rules! sql_store {
                 DeviceId(self.device)
             }
 
-            async fn conn(&self) -> Result<sqlx::pool::PoolConnection<$db>, StoreError> {
-                self.pool.acquire().await.map_err(backend)
-            }
-
             async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
                 self.pool.begin_with($begin).await.map_err(backend)
             }
 
-            async fn put_device(conn: &mut $conn, device: i64, d: &Device) -> Result<(), StoreError> {
-                let done = sqlx::query(
-                    "UPDATE wa_devices SET noise_private = $1, identity_private = $2, registration_id = $3, \
-                     adv_secret_key = $4, signed_prekey_id = $5, jid = $6, lid = $7, push_name = $8, \
-                     platform = $9, business_name = $10, account = $11, key_index_list = $12, \
-                     server_time_offset = $13, created_at = $14 WHERE id = $15",
-                )
-                .bind(d.noise_key.private.to_bytes().to_vec())
-                .bind(d.identity.private().to_bytes().to_vec())
-                .bind(i64::from(d.registration_id))
-                .bind(d.adv_secret_key.to_vec())
-                .bind(i64::from(d.signed_prekey_id))
-                .bind(opt_text(&d.jid))
-                .bind(opt_text(&d.lid))
-                .bind(d.push_name.as_deref())
-                .bind(d.platform.as_deref())
-                .bind(d.business_name.as_deref())
-                .bind(d.account.as_deref())
-                .bind(d.key_index_list.as_deref())
-                .bind(d.server_time_offset)
-                .bind(to_i64(d.created_at))
-                .bind(device)
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Invalid("no such device"));
-                }
-                Ok(())
+            /// Runs `writes` in one transaction through the backend's writer: the rows the last one
+            /// touched.
+            async fn write(&self, writes: Vec<Write>) -> Result<u64, StoreError> {
+                self.writer.run(writes).await
             }
 
-            async fn put_identity(
-                conn: &mut $conn,
-                device: i64,
-                address: &ProtocolAddress,
-                identity: &PublicKey,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_identities (device_id, name, device_no, identity) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, name, device_no) DO UPDATE SET identity = excluded.identity",
-                )
-                .bind(device)
-                .bind(address.name.as_str())
-                .bind(i64::from(address.device_id))
-                .bind(identity.as_bytes().to_vec())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_session(
-                conn: &mut $conn,
-                device: i64,
-                address: &ProtocolAddress,
-                record: &SessionRecord,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_sessions (device_id, name, device_no, record) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, name, device_no) DO UPDATE SET record = excluded.record",
-                )
-                .bind(device)
-                .bind(address.name.as_str())
-                .bind(i64::from(address.device_id))
-                .bind(record.to_bytes())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn drop_session(
-                conn: &mut $conn,
-                device: i64,
-                address: &ProtocolAddress,
-            ) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM wa_sessions WHERE device_id = $1 AND name = $2 AND device_no = $3")
-                    .bind(device)
-                    .bind(address.name.as_str())
-                    .bind(i64::from(address.device_id))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_prekeys(
-                conn: &mut $conn,
-                device: i64,
-                prekeys: &[PreKeyRecord],
-            ) -> Result<(), StoreError> {
-                for prekey in prekeys {
-                    check_prekey_id(prekey.id)?;
-                    sqlx::query(
-                        "INSERT INTO wa_prekeys (device_id, id, record) VALUES ($1, $2, $3) \
-                         ON CONFLICT (device_id, id) DO UPDATE SET record = excluded.record",
-                    )
-                    .bind(device)
-                    .bind(i64::from(prekey.id))
-                    .bind(prekey.to_bytes())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                }
-                if let Some(last) = prekeys.last() {
-                    sqlx::query("UPDATE wa_devices SET next_prekey_id = $1 WHERE id = $2")
-                        .bind(i64::from(next_prekey_id(last.id)))
-                        .bind(device)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(backend)?;
-                }
-                Ok(())
-            }
-
-            async fn drop_prekey(conn: &mut $conn, device: i64, id: u32) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM wa_prekeys WHERE device_id = $1 AND id = $2")
-                    .bind(device)
-                    .bind(i64::from(id))
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_signed_prekey(
-                conn: &mut $conn,
-                device: i64,
-                record: &SignedPreKeyRecord,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_signed_prekeys (device_id, id, timestamp, record) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, id) DO UPDATE SET timestamp = excluded.timestamp, \
-                     record = excluded.record",
-                )
-                .bind(device)
-                .bind(i64::from(record.id))
-                .bind(to_i64(record.timestamp))
-                .bind(record.to_bytes())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_sender_key(
-                conn: &mut $conn,
-                device: i64,
-                name: &SenderKeyName,
-                record: &SenderKeyRecord,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_sender_keys (device_id, group_id, sender_name, sender_device, record) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (device_id, group_id, sender_name, sender_device) \
-                     DO UPDATE SET record = excluded.record",
-                )
-                .bind(device)
-                .bind(name.group_id.as_str())
-                .bind(name.sender.name.as_str())
-                .bind(i64::from(name.sender.device_id))
-                .bind(record.to_bytes())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn drop_sender_key(
-                conn: &mut $conn,
-                device: i64,
-                name: &SenderKeyName,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "DELETE FROM wa_sender_keys WHERE device_id = $1 AND group_id = $2 AND sender_name = $3 \
-                     AND sender_device = $4",
-                )
-                .bind(device)
-                .bind(name.group_id.as_str())
-                .bind(name.sender.name.as_str())
-                .bind(i64::from(name.sender.device_id))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_contact(conn: &mut $conn, device: i64, c: &Contact) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_contacts (device_id, jid, push_name, full_name, first_name, business_name) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, jid) DO UPDATE SET \
-                     push_name = COALESCE(excluded.push_name, wa_contacts.push_name), \
-                     full_name = COALESCE(excluded.full_name, wa_contacts.full_name), \
-                     first_name = COALESCE(excluded.first_name, wa_contacts.first_name), \
-                     business_name = COALESCE(excluded.business_name, wa_contacts.business_name)",
-                )
-                .bind(device)
-                .bind(c.jid.to_non_ad().to_string())
-                .bind(c.push_name.as_deref())
-                .bind(c.full_name.as_deref())
-                .bind(c.first_name.as_deref())
-                .bind(c.business_name.as_deref())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_lid_mapping(
-                conn: &mut $conn,
-                device: i64,
-                mapping: &LidMapping,
-            ) -> Result<(), StoreError> {
-                let lid = mapping.lid.to_non_ad().to_string();
-                let pn = mapping.pn.to_non_ad().to_string();
-                sqlx::query("DELETE FROM wa_lid_map WHERE device_id = $1 AND (lid = $2 OR pn = $3)")
-                    .bind(device)
-                    .bind(lid.as_str())
-                    .bind(pn.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                sqlx::query("INSERT INTO wa_lid_map (device_id, lid, pn) VALUES ($1, $2, $3)")
-                    .bind(device)
-                    .bind(lid)
-                    .bind(pn)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_device_list(
-                conn: &mut $conn,
-                device: i64,
-                list: &DeviceList,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO wa_device_lists (device_id, user_jid, devices, fetched_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, user_jid) DO UPDATE SET \
-                     devices = excluded.devices, fetched_at = excluded.fetched_at",
-                )
-                .bind(device)
-                .bind(list.user.to_non_ad().to_string())
-                .bind(encode_devices(&list.devices))
-                .bind(to_i64(list.fetched_at))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn drop_device_list(conn: &mut $conn, device: i64, user: &Jid) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM wa_device_lists WHERE device_id = $1 AND user_jid = $2")
-                    .bind(device)
-                    .bind(user.to_non_ad().to_string())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_group(conn: &mut $conn, device: i64, g: &GroupInfo) -> Result<(), StoreError> {
-                let group_jid = g.jid.to_string();
-                sqlx::query(
-                    "INSERT INTO wa_groups (device_id, jid, subject, description, owner, created_at, \
-                     addressing_mode, announce, locked, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (device_id, jid) DO UPDATE SET subject = excluded.subject, \
-                     description = excluded.description, owner = excluded.owner, created_at = excluded.created_at, \
-                     addressing_mode = excluded.addressing_mode, announce = excluded.announce, \
-                     locked = excluded.locked, updated_at = excluded.updated_at",
-                )
-                .bind(device)
-                .bind(group_jid.as_str())
-                .bind(g.subject.as_str())
-                .bind(g.description.as_deref())
-                .bind(opt_text(&g.owner))
-                .bind(g.created_at.map(to_i64))
-                .bind(g.addressing_mode.as_str())
-                .bind(g.announce)
-                .bind(g.locked)
-                .bind(to_i64(g.updated_at))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                sqlx::query("DELETE FROM wa_group_participants WHERE device_id = $1 AND group_jid = $2")
-                    .bind(device)
-                    .bind(group_jid.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                for (position, p) in g.participants.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO wa_group_participants (device_id, group_jid, position, jid, phone_number, \
-                         lid, role) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(device)
-                    .bind(group_jid.as_str())
-                    .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                    .bind(p.jid.to_string())
-                    .bind(opt_text(&p.phone_number))
-                    .bind(opt_text(&p.lid))
-                    .bind(p.role.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(backend)?;
-                }
-                Ok(())
-            }
-
-            async fn put_message(conn: &mut $conn, device: i64, m: &StoredMessage) -> Result<bool, StoreError> {
-                m.validate()?;
-                let media = m.media.as_ref();
-                let done = sqlx::query(concat!(
-                    "INSERT INTO wa_messages (device_id, ",
-                    message_columns!(),
-                    ", text_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19, $20) ON CONFLICT (device_id, chat, id) DO NOTHING"
-                ))
-                .bind(device)
-                .bind(m.chat.to_string())
-                .bind(m.id.as_str())
-                .bind(m.sender.to_string())
-                .bind(m.from_me)
-                .bind(to_i64(m.timestamp))
-                .bind(i64::from(m.status.rank()))
-                .bind(m.message_type.as_str())
-                .bind(m.text.as_deref())
-                .bind(m.raw.as_slice())
-                .bind(media.map(|x| x.media_type.as_str()))
-                .bind(media.and_then(|x| x.mimetype.as_deref()))
-                .bind(media.and_then(|x| x.file_name.as_deref()))
-                .bind(media.and_then(|x| x.file_length).map(to_i64))
-                .bind(media.and_then(|x| x.file_sha256.as_deref()))
-                .bind(media.and_then(|x| x.file_enc_sha256.as_deref()))
-                .bind(media.and_then(|x| x.media_key.as_deref()))
-                .bind(media.and_then(|x| x.direct_path.as_deref()))
-                .bind(media.and_then(|x| x.url.as_deref()))
-                .bind(m.text.as_deref().map(search_key))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn put_status(conn: &mut $conn, device: i64, u: &StatusUpdate) -> Result<bool, StoreError> {
-                check_message_id(&u.id)?;
-                let rank = i64::from(u.status.rank());
-                let done = sqlx::query(
-                    "UPDATE wa_messages SET status = $1 WHERE device_id = $2 AND chat = $3 AND id = $4 \
-                     AND status < $5",
-                )
-                .bind(rank)
-                .bind(device)
-                .bind(u.chat.to_string())
-                .bind(u.id.as_str())
-                .bind(rank)
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn put_secret(conn: &mut $conn, device: i64, s: &MessageSecret) -> Result<(), StoreError> {
-                check_message_id(&s.id)?;
-                sqlx::query(
-                    "INSERT INTO wa_message_secrets (device_id, chat, sender, id, secret) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (device_id, chat, sender, id) DO UPDATE SET secret = excluded.secret",
-                )
-                .bind(device)
-                .bind(s.chat.to_string())
-                .bind(s.sender.to_string())
-                .bind(s.id.as_str())
-                .bind(s.secret.as_slice())
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_recent(conn: &mut $conn, device: i64, m: &RecentMessage) -> Result<(), StoreError> {
-                check_message_id(&m.id)?;
-                sqlx::query(
-                    "INSERT INTO wa_recent_messages (device_id, chat, id, plaintext, sent_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (device_id, chat, id) DO UPDATE SET plaintext = excluded.plaintext, \
-                     sent_at = excluded.sent_at",
-                )
-                .bind(device)
-                .bind(m.chat.to_string())
-                .bind(m.id.as_str())
-                .bind(m.plaintext.as_slice())
-                .bind(to_i64(m.sent_at))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_vote(conn: &mut $conn, device: i64, v: &PollVote) -> Result<(), StoreError> {
-                check_message_id(&v.poll_id)?;
-                sqlx::query(
-                    "INSERT INTO wa_poll_votes (device_id, chat, poll_id, voter, selected, timestamp) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, chat, poll_id, voter) DO UPDATE SET \
-                     selected = excluded.selected, timestamp = excluded.timestamp",
-                )
-                .bind(device)
-                .bind(v.chat.to_string())
-                .bind(v.poll_id.as_str())
-                .bind(v.voter.to_string())
-                .bind(encode_selected(&v.selected))
-                .bind(to_i64(v.timestamp))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            async fn put_setting(conn: &mut $conn, device: i64, key: &str, value: &[u8]) -> Result<(), StoreError> {
-                check_setting_key(key)?;
-                sqlx::query(
-                    "INSERT INTO wa_settings (device_id, key, value) VALUES ($1, $2, $3) \
-                     ON CONFLICT (device_id, key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(device)
-                .bind(key)
-                .bind(value)
-                .execute(&mut *conn)
-                .await
-                .map_err(backend)?;
-                Ok(())
-            }
-
-            /// Every write of `changes`, in the documented order, on one transaction's connection.
-            async fn write_changes(conn: &mut $conn, device: i64, changes: &Changes) -> Result<(), StoreError> {
-                if let Some(d) = &changes.device {
-                    Self::put_device(conn, device, d).await?;
-                }
-                for (address, identity) in &changes.identities {
-                    Self::put_identity(conn, device, address, identity).await?;
-                }
-                for address in &changes.deleted_sessions {
-                    Self::drop_session(conn, device, address).await?;
-                }
-                for (address, record) in &changes.sessions {
-                    Self::put_session(conn, device, address, record).await?;
-                }
-                Self::put_prekeys(conn, device, &changes.prekeys).await?;
-                for id in &changes.removed_prekeys {
-                    Self::drop_prekey(conn, device, *id).await?;
-                }
-                for record in &changes.signed_prekeys {
-                    Self::put_signed_prekey(conn, device, record).await?;
-                }
-                for name in &changes.deleted_sender_keys {
-                    Self::drop_sender_key(conn, device, name).await?;
-                }
-                for (name, record) in &changes.sender_keys {
-                    Self::put_sender_key(conn, device, name, record).await?;
-                }
-                for contact in &changes.contacts {
-                    Self::put_contact(conn, device, contact).await?;
-                }
-                for mapping in &changes.lid_mappings {
-                    Self::put_lid_mapping(conn, device, mapping).await?;
-                }
-                for user in &changes.deleted_device_lists {
-                    Self::drop_device_list(conn, device, user).await?;
-                }
-                for list in &changes.device_lists {
-                    Self::put_device_list(conn, device, list).await?;
-                }
-                for group in &changes.groups {
-                    Self::put_group(conn, device, group).await?;
-                }
-                for message in &changes.messages {
-                    Self::put_message(conn, device, message).await?;
-                }
-                for update in &changes.status_updates {
-                    Self::put_status(conn, device, update).await?;
-                }
-                for secret in &changes.message_secrets {
-                    Self::put_secret(conn, device, secret).await?;
-                }
-                for message in &changes.recent_messages {
-                    Self::put_recent(conn, device, message).await?;
-                }
-                for vote in &changes.poll_votes {
-                    Self::put_vote(conn, device, vote).await?;
-                }
-                for (key, value) in &changes.settings {
-                    Self::put_setting(conn, device, key, value).await?;
-                }
-                Ok(())
+            /// Runs one write.
+            async fn write_one(&self, write: Write) -> Result<u64, StoreError> {
+                self.write(vec![write]).await
             }
 
             fn message_from_row(row: &<$db as sqlx::Database>::Row) -> Result<StoredMessage, StoreError> {
@@ -666,25 +181,19 @@ macro_rules! sql_store {
         #[async_trait]
         impl TransactionalStore for $store {
             async fn apply(&self, changes: &Changes) -> Result<(), StoreError> {
-                if changes.is_empty() {
-                    return Ok(());
-                }
-                let mut tx = self.begin().await?;
-                // On an error the transaction is dropped uncommitted, which rolls it back.
-                Self::write_changes(&mut tx, self.device, changes).await?;
-                tx.commit().await.map_err(backend)
+                self.apply_all(std::slice::from_ref(changes)).await
             }
 
             async fn apply_all(&self, batches: &[Changes]) -> Result<(), StoreError> {
-                if batches.iter().all(Changes::is_empty) {
+                // Planned whole before anything runs: a bad value refuses every batch, nothing written.
+                let mut planned = Vec::new();
+                for changes in batches {
+                    writes::changes(&mut planned, self.device, changes)?;
+                }
+                if planned.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.begin().await?;
-                // One transaction, one commit for every batch; an error drops it uncommitted.
-                for changes in batches {
-                    Self::write_changes(&mut tx, self.device, changes).await?;
-                }
-                tx.commit().await.map_err(backend)
+                self.write(planned).await.map(drop)
             }
         }
 
@@ -717,7 +226,7 @@ macro_rules! sql_store {
             }
 
             async fn save_device(&self, device: &Device) -> Result<(), StoreError> {
-                Self::put_device(&mut *self.conn().await?, self.device, device).await
+                self.write_one(writes::device(self.device, device)).await.map(drop)
             }
 
             async fn delete_device(&self) -> Result<(), StoreError> {
@@ -784,7 +293,7 @@ macro_rules! sql_store {
                 address: &ProtocolAddress,
                 identity: &PublicKey,
             ) -> Result<(), StoreError> {
-                Self::put_identity(&mut *self.conn().await?, self.device, address, identity).await
+                self.write_one(writes::identity(self.device, address, identity)).await.map(drop)
             }
 
             async fn delete_remote_identities(&self, name: &str) -> Result<(), StoreError> {
@@ -820,11 +329,11 @@ macro_rules! sql_store {
                 address: &ProtocolAddress,
                 record: &SessionRecord,
             ) -> Result<(), StoreError> {
-                Self::put_session(&mut *self.conn().await?, self.device, address, record).await
+                self.write_one(writes::session(self.device, address, record)).await.map(drop)
             }
 
             async fn delete_session(&self, address: &ProtocolAddress) -> Result<(), StoreError> {
-                Self::drop_session(&mut *self.conn().await?, self.device, address).await
+                self.write_one(writes::drop_session(self.device, address)).await.map(drop)
             }
 
             async fn delete_all_sessions(&self, name: &str) -> Result<(), StoreError> {
@@ -854,13 +363,16 @@ macro_rules! sql_store {
             }
 
             async fn store_prekeys(&self, prekeys: &[PreKeyRecord]) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                Self::put_prekeys(&mut tx, self.device, prekeys).await?;
-                tx.commit().await.map_err(backend)
+                let mut planned = Vec::new();
+                writes::prekeys(&mut planned, self.device, prekeys)?;
+                if planned.is_empty() {
+                    return Ok(());
+                }
+                self.write(planned).await.map(drop)
             }
 
             async fn remove_prekey(&self, id: u32) -> Result<(), StoreError> {
-                Self::drop_prekey(&mut *self.conn().await?, self.device, id).await
+                self.write_one(writes::drop_prekey(self.device, id)).await.map(drop)
             }
 
             async fn next_prekey_id(&self) -> Result<u32, StoreError> {
@@ -899,7 +411,7 @@ macro_rules! sql_store {
             }
 
             async fn store_signed_prekey(&self, record: &SignedPreKeyRecord) -> Result<(), StoreError> {
-                Self::put_signed_prekey(&mut *self.conn().await?, self.device, record).await
+                self.write_one(writes::signed_prekey(self.device, record)).await.map(drop)
             }
 
             async fn remove_signed_prekey(&self, id: u32) -> Result<(), StoreError> {
@@ -951,11 +463,11 @@ macro_rules! sql_store {
                 name: &SenderKeyName,
                 record: &SenderKeyRecord,
             ) -> Result<(), StoreError> {
-                Self::put_sender_key(&mut *self.conn().await?, self.device, name, record).await
+                self.write_one(writes::sender_key(self.device, name, record)).await.map(drop)
             }
 
             async fn delete_sender_key(&self, name: &SenderKeyName) -> Result<(), StoreError> {
-                Self::drop_sender_key(&mut *self.conn().await?, self.device, name).await
+                self.write_one(writes::drop_sender_key(self.device, name)).await.map(drop)
             }
         }
 
@@ -987,13 +499,13 @@ macro_rules! sql_store {
             }
 
             async fn merge_contact(&self, update: &Contact) -> Result<(), StoreError> {
-                Self::put_contact(&mut *self.conn().await?, self.device, update).await
+                self.write_one(writes::contact(self.device, update)).await.map(drop)
             }
 
             async fn save_lid_mapping(&self, mapping: &LidMapping) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                Self::put_lid_mapping(&mut tx, self.device, mapping).await?;
-                tx.commit().await.map_err(backend)
+                let mut planned = Vec::with_capacity(2);
+                writes::lid_mapping(&mut planned, self.device, mapping);
+                self.write(planned).await.map(drop)
             }
 
             async fn lid_for_pn(&self, pn: &Jid) -> Result<Option<Jid>, StoreError> {
@@ -1038,11 +550,11 @@ macro_rules! sql_store {
             }
 
             async fn save_device_list(&self, list: &DeviceList) -> Result<(), StoreError> {
-                Self::put_device_list(&mut *self.conn().await?, self.device, list).await
+                self.write_one(writes::device_list(self.device, list)).await.map(drop)
             }
 
             async fn delete_device_list(&self, user: &Jid) -> Result<(), StoreError> {
-                Self::drop_device_list(&mut *self.conn().await?, self.device, user).await
+                self.write_one(writes::drop_device_list(self.device, user)).await.map(drop)
             }
         }
 
@@ -1059,7 +571,7 @@ macro_rules! sql_store {
         #[async_trait]
         impl MessageStore for $store {
             async fn insert_message(&self, message: &StoredMessage) -> Result<bool, StoreError> {
-                Self::put_message(&mut *self.conn().await?, self.device, message).await
+                Ok(self.write_one(writes::message(self.device, message)?).await? == 1)
             }
 
             async fn message(&self, chat: &Jid, id: &str) -> Result<Option<StoredMessage>, StoreError> {
@@ -1078,7 +590,7 @@ macro_rules! sql_store {
             }
 
             async fn update_message_status(&self, update: &StatusUpdate) -> Result<bool, StoreError> {
-                Self::put_status(&mut *self.conn().await?, self.device, update).await
+                Ok(self.write_one(writes::status(self.device, update)?).await? == 1)
             }
 
             async fn messages(&self, query: &HistoryQuery) -> Result<Page<StoredMessage>, StoreError> {
@@ -1091,7 +603,7 @@ macro_rules! sql_store {
             }
 
             async fn save_message_secret(&self, secret: &MessageSecret) -> Result<(), StoreError> {
-                Self::put_secret(&mut *self.conn().await?, self.device, secret).await
+                self.write_one(writes::secret(self.device, secret)?).await.map(drop)
             }
 
             async fn message_secret(&self, chat: &Jid, sender: &Jid, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -1109,7 +621,7 @@ macro_rules! sql_store {
             }
 
             async fn save_recent_message(&self, message: &RecentMessage) -> Result<(), StoreError> {
-                Self::put_recent(&mut *self.conn().await?, self.device, message).await
+                self.write_one(writes::recent(self.device, message)?).await.map(drop)
             }
 
             async fn recent_message(&self, chat: &Jid, id: &str) -> Result<Option<RecentMessage>, StoreError> {
@@ -1142,7 +654,7 @@ macro_rules! sql_store {
             }
 
             async fn save_poll_vote(&self, vote: &PollVote) -> Result<(), StoreError> {
-                Self::put_vote(&mut *self.conn().await?, self.device, vote).await
+                self.write_one(writes::vote(self.device, vote)?).await.map(drop)
             }
 
             async fn poll_votes(&self, chat: &Jid, poll_id: &str) -> Result<Vec<PollVote>, StoreError> {
@@ -1214,9 +726,9 @@ macro_rules! sql_store {
             }
 
             async fn save_group(&self, group: &GroupInfo) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                Self::put_group(&mut tx, self.device, group).await?;
-                tx.commit().await.map_err(backend)
+                let mut planned = Vec::with_capacity(2 + group.participants.len());
+                writes::group(&mut planned, self.device, group);
+                self.write(planned).await.map(drop)
             }
 
             async fn delete_group(&self, jid_: &Jid) -> Result<(), StoreError> {
@@ -1242,7 +754,7 @@ macro_rules! sql_store {
             }
 
             async fn save_setting(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-                Self::put_setting(&mut *self.conn().await?, self.device, key, value).await
+                self.write_one(writes::setting(self.device, key, value)?).await.map(drop)
             }
 
             async fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
@@ -1260,14 +772,15 @@ macro_rules! sql_store {
         #[derive(Debug, Clone)]
         pub struct $container {
             pool: $pool,
+            writer: $writer,
         }
 
         impl $container {
             /// Wraps a pool the caller configured, and brings its schema up to date.
             pub async fn from_pool(pool: $pool) -> Result<Self, StoreError> {
-                let container = Self { pool };
-                container.migrate().await?;
-                Ok(container)
+                Self::migrate(&pool).await?;
+                let writer = <$writer>::open(&pool).await?;
+                Ok(Self { pool, writer })
             }
 
             /// The underlying pool.
@@ -1283,15 +796,15 @@ macro_rules! sql_store {
                     .await
                     .map_err(backend)?;
                 exists.ok_or(StoreError::Invalid("no such device"))?;
-                Ok($store { pool: self.pool.clone(), device: id.0 })
+                Ok($store { pool: self.pool.clone(), writer: self.writer.clone(), device: id.0 })
             }
 
             /// Runs the migrations this database has not seen yet, each in its own transaction.
             /// Refuses a database whose schema is newer than this build.
-            async fn migrate(&self) -> Result<(), StoreError> {
+            async fn migrate(pool: &$pool) -> Result<(), StoreError> {
                 let migrations: &[crate::sql::Migration] = $migrations;
                 let newest = migrations.last().map_or(0, |m| m.version);
-                let mut tx = self.pool.begin_with($begin).await.map_err(backend)?;
+                let mut tx = pool.begin_with($begin).await.map_err(backend)?;
                 let lock: Option<&'static str> = $lock;
                 if let Some(lock) = lock {
                     sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut *tx).await.map_err(backend)?;

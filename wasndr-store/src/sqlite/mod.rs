@@ -8,10 +8,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::sql::{Migration, sql_store};
 
+mod writer;
+
+use writer::SqliteWriter;
+
 /// Schema migrations, oldest first.
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
 }];
 
 /// How long a connection waits for another connection's write lock before failing.
@@ -22,7 +26,7 @@ sql_store! {
     container: SqliteContainer,
     db: sqlx::Sqlite,
     pool: sqlx::SqlitePool,
-    conn: sqlx::SqliteConnection,
+    writer: SqliteWriter,
     // IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads first and then writes
     // can fail with SQLITE_BUSY mid-way, which the busy timeout does not cover.
     begin_write: "BEGIN IMMEDIATE",
