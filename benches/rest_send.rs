@@ -103,6 +103,10 @@ use wasndr_gateway::{
 use wasndr_sim::{SimConfig, Simulator};
 use wasndr_store::SqliteContainer;
 
+// The allocator the `wasndr` binary runs with (its main.rs), so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const OWN: &str = "15550001111";
 const CONTACT: &str = "15550002222";
 /// Sends in flight for the throughput figures, unless `REST_SEND_CONCURRENCY` says otherwise.

@@ -2,7 +2,10 @@
 //!
 //! The store traits live in `wasndr-core` (the protocol decides what must be persisted and when); this
 //! crate implements them over an in-memory map, SQLite (the embedded default: one file, numbered
-//! migrations, WAL, busy timeout) and PostgreSQL (pooled, for several nodes sharing one database).
+//! migrations, WAL, busy timeout; reads through sqlx's pool, writes on one writer thread per file that
+//! commits the batches of every device queued meanwhile together) and PostgreSQL (pooled, for several
+//! nodes sharing one database). Writes are planned as data before they run (`sql/writes.rs`), so a bad
+//! value refuses its whole batch before anything reaches the database.
 //! Every backend passes the same conformance suite (`tests/conformance.rs`).
 //!
 //! One database holds many devices: a [`StoreContainer`] ([`MemoryContainer`], `SqliteContainer`,
