@@ -7,13 +7,13 @@
 
 mod cache;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod key_reads;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrations;
 mod quota_batch;
 mod records;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sqlite_native;
 
 use std::fmt;
 

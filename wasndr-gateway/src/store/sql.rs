@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 use sqlx::Row;
 
-use super::key_reads::KeyReads as _;
 use super::migrations::Migration;
+use super::sqlite_native::NativePaths as _;
 use super::{
     AccountRecord, DeliveryRecord, DeliveryState, GatewayStore, KeyRecord, LocationRecord, Page, QuotaChange,
     SessionInsert, SessionRecord, WebhookRecord,
@@ -28,21 +28,53 @@ fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+/// The quota counters a batch touches, `(account_id, period)` in key order, each with its value before
+/// and after the batch.
+pub(crate) type QuotaCounters<'a> = std::collections::BTreeMap<(&'a str, &'a str), (u64, u64)>;
+
+/// Decides a batch's quota changes in arrival order against `counters` (read, and locked, before), exactly
+/// as one statement each would have: a unit is taken only under the limit, a refund never goes below
+/// zero. Updates the counters' "after" values; each change's outcome is the count it left (`None`: a
+/// consume refused at the limit).
+pub(crate) fn decide_quota<'a>(
+    changes: &'a [QuotaChange],
+    counters: &mut QuotaCounters<'a>,
+) -> Result<Vec<Option<u64>>> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for change in changes {
+        let Some((_, used)) = counters.get_mut(&change.counter()) else {
+            return Err(GatewayError::Internal("a quota counter went missing".to_owned()));
+        };
+        outcomes.push(match change {
+            QuotaChange::Consume { limit, .. } if *used < *limit => {
+                *used += 1;
+                Some(*used)
+            }
+            QuotaChange::Consume { .. } => None,
+            QuotaChange::Refund { .. } => {
+                *used = used.saturating_sub(1);
+                Some(*used)
+            }
+        });
+    }
+    Ok(outcomes)
+}
+
 macro_rules! sql_store {
     ($store:ident, $db:ty, $pool:ty, $migrations:expr, $doc:literal, $reads:ty, $make_reads:expr) => {
         #[doc = $doc]
         #[derive(Debug, Clone)]
         pub struct $store {
             pool: $pool,
-            /// The in-place key lookup, where the backend has one.
-            reads: $reads,
+            /// The backend's ways around sqlx, where it has them (`sqlite_native.rs`).
+            native: $reads,
         }
 
         impl $store {
             /// Wraps an existing pool (the caller configured it).
             pub fn from_pool(pool: $pool) -> Self {
-                let reads: $reads = ($make_reads)(&pool);
-                $store { pool, reads }
+                let native: $reads = ($make_reads)(&pool);
+                $store { pool, native }
             }
 
             /// The underlying pool.
@@ -210,7 +242,7 @@ macro_rules! sql_store {
             }
 
             async fn find_key_by_hash(&self, secret_hash: &str) -> Result<Option<KeyRecord>> {
-                if let Some(found) = self.reads.find_key(secret_hash)? {
+                if let Some(found) = self.native.find_key(secret_hash)? {
                     return Ok(found);
                 }
                 let row = sqlx::query(
@@ -524,6 +556,9 @@ macro_rules! sql_store {
             }
 
             async fn apply_quota_changes(&self, changes: &[QuotaChange]) -> Result<Vec<Option<u64>>> {
+                if let Some(outcomes) = self.native.apply_quota(changes).await {
+                    return outcomes;
+                }
                 // One change needs no transaction: its single statement is already atomic (and one
                 // round trip instead of four keeps an unloaded send's latency down).
                 match changes {
@@ -552,8 +587,7 @@ macro_rules! sql_store {
                 // lock (PostgreSQL) or the write lock (SQLite) while it reads, so nobody else changes
                 // these counters until the commit. Then the changes are decided in arrival order, exactly
                 // as one statement each would have, and each changed counter is written once.
-                let mut counters: std::collections::BTreeMap<(&str, &str), (u64, u64)> =
-                    changes.iter().map(|c| (c.counter(), (0, 0))).collect();
+                let mut counters: QuotaCounters<'_> = changes.iter().map(|c| (c.counter(), (0, 0))).collect();
                 let mut tx = self.pool.begin().await?;
                 for ((account_id, period), (before, after)) in counters.iter_mut() {
                     let used: i64 = sqlx::query_scalar(
@@ -567,23 +601,7 @@ macro_rules! sql_store {
                     *before = to_u64(used);
                     *after = *before;
                 }
-                let mut outcomes = Vec::with_capacity(changes.len());
-                for change in changes {
-                    let Some((_, used)) = counters.get_mut(&change.counter()) else {
-                        return Err(GatewayError::Internal("a quota counter went missing".to_owned()));
-                    };
-                    outcomes.push(match change {
-                        QuotaChange::Consume { limit, .. } if *used < *limit => {
-                            *used += 1;
-                            Some(*used)
-                        }
-                        QuotaChange::Consume { .. } => None,
-                        QuotaChange::Refund { .. } => {
-                            *used = used.saturating_sub(1);
-                            Some(*used)
-                        }
-                    });
-                }
+                let outcomes = decide_quota(changes, &mut counters)?;
                 for ((account_id, period), (before, after)) in &counters {
                     if before != after {
                         sqlx::query("UPDATE quota_usage SET used = $3 WHERE account_id = $1 AND period = $2")
@@ -779,8 +797,8 @@ sql_store!(
     sqlx::SqlitePool,
     super::migrations::SQLITE,
     "The SQLite backend: one file, WAL journal, writes serialised by SQLite's lock.",
-    super::key_reads::SqliteKeyReads,
-    |pool: &sqlx::SqlitePool| super::key_reads::SqliteKeyReads::for_options(&pool.connect_options())
+    super::sqlite_native::SqliteNative,
+    super::sqlite_native::SqliteNative::for_pool
 );
 
 /// How hard a commit of the gateway's SQLite database waits for the disk (the `synchronous` pragma,
