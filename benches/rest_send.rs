@@ -17,68 +17,56 @@
 //! - `memory-normal` (only when asked for in `REST_SEND_SETUPS`): devices in memory, gateway SQLite
 //!   NORMAL — what the gateway's own commit costs REST.
 //!
-//! Figures on the 2-core AMD EPYC box, quiet machine (load < 1.5), two runs back to back,
-//! `REST_SEND_COUNT=2000 REST_SEND_SETUPS=memory,memory-normal,full,normal cargo bench -p wasndr --bench
-//! rest_send`, 2026-11-26 (main at 187ec6e):
+//! Figures on the 2-core Intel Xeon box (SHA-NI, AES-NI, AVX-512), quiet machine, 2026-11-26: the
+//! binary built from this commit's tree (NEW) and the one from 0bcb5eb, before this work (OLD), run
+//! alternately twice each, `REST_SEND_COUNT=4000 REST_SEND_SETUPS=memory,full,normal cargo bench -p wasndr
+//! --bench rest_send` (32 in flight; REST-added in ms):
 //!
 //! ```text
-//! setup          p50 REST-added  p99 REST-added  throughput REST  direct         REST/direct
-//! memory         0.501 / 0.498   0.683 / 1.105   7171 / 7836/s   24905 / 25026/s  0.29 / 0.31
-//! memory-normal  0.355 / 0.318   0.503 / 0.484   6920 / 6684/s   24806 / 25868/s  0.28 / 0.26
-//! full           1.043 / 1.051   1.203 / 1.231   2394 / 2408/s    3681 /  3571/s  0.65 / 0.67
-//! normal         0.616 / 0.649   0.270 / 0.798   3044 / 2824/s    4378 /  3883/s  0.70 / 0.73
+//! setup   build  p50 REST-added  p99 REST-added  throughput REST  direct           REST/direct
+//! memory  OLD    0.681 / 0.650   1.003 / 1.545   5450 / 5220/s    14235 / 18626/s  0.38 / 0.28
+//!         NEW    0.478 / 0.483   0.809 / 0.968   9196 / 9859/s    22955 / 22354/s  0.40 / 0.44
+//! full    OLD    1.167 / 0.955   1.452 / 1.502   2023 / 1949/s     3221 /  3299/s  0.63 / 0.59
+//!         NEW    0.477 / 0.540   1.292 / 1.005   5859 / 6219/s     9101 /  8517/s  0.64 / 0.73
+//! normal  OLD    0.612 / 0.547   0.903 / 0.003   3049 / 2617/s     4609 /  4791/s  0.66 / 0.55
+//!         NEW    0.308 / 0.320   0.075 / -0.437  5725 / 6671/s     8792 /  9958/s  0.65 / 0.67
 //! ```
 //!
-//! (REST-added in ms.) Against the target of 5,000 sends/s with REST-added p99 under 5 ms: the p99 holds
-//! in every setup, and the rate holds with the device store in memory (~7,000/s); with the device store
-//! in SQLite, REST does ~2,400/s (FULL) and ~3,000/s (NORMAL). A profile of the `full` setup spends ~60 %
-//! of the time in the kernel: thread hand-offs between tokio's workers and sqlx's SQLite worker threads,
-//! and the fsyncs; each send still waits for two device-store commits (its Signal changes before the
-//! stanza goes out, its `sent` status before `send` returns), each shared with the sends in flight.
+//! So against the target (5,000 sends/s, REST-added p99 under 5 ms): met in every setup at 32 in flight,
+//! including the default `full`, where REST went from ~2,000 to ~6,000 sends/s (3.0×) on the same box.
+//! (A negative REST-added p99 under `normal` is noise: the direct anchor's tail is the WAL checkpoints.)
+//! The same NEW binary, `full`, other loads: 8 in flight 3,116/s (latency-bound: each send waits for its
+//! fsyncs), 64 in flight 7,137/s, 128 in flight 6,680/s; with `REST_SEND_COUNT=12000` (a database three
+//! times larger when the throughput phase runs) 5,691/s at 32 in flight, REST-added p99 0.79 ms.
 //!
-//! What changed since the "before" table below:
-//! - the client (`wasndr-core/src/client/commit.rs`, `cache.rs`): one committer task writes every queued
-//!   batch of `Changes` in one transaction (`TransactionalStore::apply_all`) and only then releases its
-//!   stanzas, in ratchet order, and answers; an in-memory cache of sessions, identities, sender keys,
-//!   settings and device lists (the client is the only writer of them while it runs) serves the reads a
-//!   send used to make, so the crypto lock no longer waits on the database;
-//! - the gateway: quota units go through `QuotaBatcher` (one transaction per batch, answered after it
-//!   commits, exact under concurrency because the counter row is locked); `CachingStore` serves the
-//!   account, the session a send names and the account's webhooks from memory (dropped on every change
-//!   made in the process, ≤1 s for other nodes; the API key is still read on every request, so a CLI
-//!   revocation holds at once); key use is written once a minute; no `message.sent` event is built when
-//!   no webhook or stream would receive it.
+//! What changed since OLD (each step was measured; the figures moved with it):
+//! - the device store's SQLite writes (`wasndr-store/src/sqlite/writer.rs`): planned as data
+//!   (`sql/writes.rs`) and run by one writer thread per database file on its own rusqlite connection, a
+//!   whole batch per hand-off, the batches of every device queued meanwhile in one commit. Through sqlx
+//!   each statement had been a round trip to the connection's worker thread; direct `full` sends went
+//!   from ~2,600 to ~6,500/s with this alone (2,000-send runs, alternated with OLD);
+//! - the gateway (`wasndr-gateway/src/store/sqlite_native.rs`): the API key lookup every request makes is
+//!   an indexed read on a connection the request's thread uses directly (still exact: a revocation holds
+//!   on the next request), and the quota group commit runs whole on a thread of its own. Skipping the
+//!   key lookup (an experiment, not kept) had lifted `memory` REST by a quarter to a third, which the
+//!   in-place read keeps; the quota thread took `full` from ~4,500/s (2,000-send runs) to ~5,100/s
+//!   (4,000-send runs);
+//! - the allocator: the `wasndr` binary and this bench run on mimalloc. glibc's malloc had been ~20 % of
+//!   the CPU samples of a loaded run (`perf record`); `memory` went from ~5,800 to ~8,600/s with it.
+//!   Tried and dropped: no WAL auto-checkpoint on the writer (slower: the WAL grows), a 64 MiB page cache
+//!   for the writer (no change).
 //!
-//! Before (the table the work started from, measured earlier the same day on this box while other builds
-//! ran, so compare ratios rather than absolute rates):
+//! What a send still waits for under `full`: the gateway's quota commit, the device commit of its
+//! ratchets and message (before the stanza goes out), the server's ack and the device commit of its
+//! `sent` status (before REST answers), each commit an fsync shared with the sends in flight. A profile
+//! of 32 in flight (before the quota thread) showed ~1.25 of the 2 cores busy: the rest was those fsyncs.
 //!
-//! ```text
-//! setup          p50 REST  p50 direct  REST-added  throughput REST  direct   REST/direct
-//! memory         0.753 ms  0.124 ms    0.629 ms     2178/s          10628/s  0.20
-//! memory-normal  0.542 ms  0.131 ms    0.411 ms     3537/s          11626/s  0.30
-//! full           2.748 ms  1.113 ms    1.635 ms      450/s            434/s  1.04
-//! normal         2.412 ms  0.769 ms    1.643 ms      867/s           1108/s  0.78
-//! ```
-//!
-//! Where the time of one send went before the changes. Measured once with temporary timing counters around each step of
-//! `wasndr-core/src/client/send.rs::send` (removed again; mean µs per send over 1,000 sends of the
-//! one-at-a-time phase, REST and direct sends together):
-//!
-//! ```text
-//!                 devices_of  without_session  [crypto lock: records_for_send  plan+encrypt  apply]  server ack  mark(sent)
-//! memory               4            1                         2                  13           4         135          1
-//! SQLite FULL        154          154                       284                  20         466         683        371
-//! SQLite NORMAL      121          116                       209                  15         270         215        281
-//! ```
-//!
-//! So the device database costs the send ~1.4 ms under FULL and ~1.0 ms under NORMAL, and not only in
-//! fsyncs: the three reads (cached device lists, session existence, the session records under the
-//! lock) cost as much as the two commits, each query a hop through sqlx's SQLite worker thread. With
-//! many sends in flight the crypto lock serialises `records_for_send` + `apply` (~0.5 ms under NORMAL),
-//! which caps one session near 2,000 sends/s whatever the gateway does. The gateway adds ~0.4–0.6 ms per
-//! REST send with memory devices (its quota transaction, auth, JSON, HTTP); with memory devices the
-//! gateway's FULL commit holds REST to ~2,200/s and NORMAL lifts it to ~3,500/s, still under 5,000/s:
-//! even then the REST path is the bottleneck, at 20–30 % of the direct rate.
+//! Earlier figures (the 2-core AMD EPYC box of the previous session, main at 187ec6e, before the writer
+//! thread, the native gateway paths and mimalloc; same command with `REST_SEND_COUNT=2000`): memory
+//! 7,171 / 7,836 REST sends/s, full 2,394 / 2,408/s, normal 3,044 / 2,824/s; and before the client's group
+//! commit, on the same EPYC box under load: memory 2,178/s, full 450/s, normal 867/s. That earlier step
+//! (the client's committer and device cache, the gateway's `QuotaBatcher` and `CachingStore`) is
+//! described in `wasndr-core/src/client/commit.rs` and `wasndr-gateway/src/store/cache.rs`.
 //!
 //! `cargo bench -p wasndr --bench rest_send` (`REST_SEND_COUNT` sets the sends per figure, default 2000;
 //! `REST_SEND_SETUPS=memory,full,normal` picks the setups).

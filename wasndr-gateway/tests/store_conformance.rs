@@ -642,7 +642,7 @@ fn key_of(account: &AccountRecord) -> KeyRecord {
     }
 }
 
-/// SQLite answers key lookups on a connection of its own (`src/store/key_reads.rs`); a revocation
+/// SQLite answers key lookups on a connection of its own (`src/store/sqlite_native.rs`); a revocation
 /// committed by another process (here another store on the same file, as the operator CLI is) must
 /// still hold on the very next lookup.
 #[tokio::test]
