@@ -34,6 +34,8 @@
 //!
 //! So against the target (5,000 sends/s, REST-added p99 under 5 ms): met in every setup at 32 in flight,
 //! including the default `full`, where REST went from ~2,000 to ~6,000 sends/s (3.0×) on the same box.
+//! The margin under `full` is not wide: five more runs of the final tree (`REST_SEND_SETUPS=full`, same
+//! count) gave 5,136, 5,370, 5,532, 5,077 and (12,000 sends) 5,691/s; all seven runs 5,077–6,219/s.
 //! (A negative REST-added p99 under `normal` is noise: the direct anchor's tail is the WAL checkpoints.)
 //! The same NEW binary, `full`, other loads: 8 in flight 3,116/s (latency-bound: each send waits for its
 //! fsyncs), 64 in flight 7,137/s, 128 in flight 6,680/s; with `REST_SEND_COUNT=12000` (a database three

@@ -28,6 +28,19 @@ fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+/// The unrevoked key with secret hash `$1` (the SQLite native path runs the same statement).
+pub(crate) const FIND_KEY_SQL: &str = "SELECT id, account_id, name, prefix, scopes, created_at, last_used_at \
+     FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL";
+
+/// A quota batch's first statement per counter `($1, $2)`: creates it at 0 if missing and returns it,
+/// taking the row lock (PostgreSQL) or the write lock (SQLite) so nobody else changes it until commit.
+pub(crate) const LOCK_QUOTA_SQL: &str = "INSERT INTO quota_usage (account_id, period, used) VALUES ($1, $2, 0) \
+     ON CONFLICT (account_id, period) DO UPDATE SET used = quota_usage.used RETURNING used";
+
+/// A quota batch's write of counter `($2, $3)` to `$1`.
+pub(crate) const SET_QUOTA_SQL: &str =
+    "UPDATE quota_usage SET used = $1 WHERE account_id = $2 AND period = $3";
+
 /// The quota counters a batch touches, `(account_id, period)` in key order, each with its value before
 /// and after the batch.
 pub(crate) type QuotaCounters<'a> = std::collections::BTreeMap<(&'a str, &'a str), (u64, u64)>;
@@ -245,10 +258,7 @@ macro_rules! sql_store {
                 if let Some(found) = self.native.find_key(secret_hash)? {
                     return Ok(found);
                 }
-                let row = sqlx::query(
-                    "SELECT id, account_id, name, prefix, scopes, created_at, last_used_at FROM api_keys \
-                     WHERE key_hash = $1 AND revoked_at IS NULL",
-                )
+                let row = sqlx::query(FIND_KEY_SQL)
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -590,10 +600,7 @@ macro_rules! sql_store {
                 let mut counters: QuotaCounters<'_> = changes.iter().map(|c| (c.counter(), (0, 0))).collect();
                 let mut tx = self.pool.begin().await?;
                 for ((account_id, period), (before, after)) in counters.iter_mut() {
-                    let used: i64 = sqlx::query_scalar(
-                        "INSERT INTO quota_usage (account_id, period, used) VALUES ($1, $2, 0) \
-                         ON CONFLICT (account_id, period) DO UPDATE SET used = quota_usage.used RETURNING used",
-                    )
+                    let used: i64 = sqlx::query_scalar(LOCK_QUOTA_SQL)
                     .bind(*account_id)
                     .bind(*period)
                     .fetch_one(&mut *tx)
@@ -604,10 +611,10 @@ macro_rules! sql_store {
                 let outcomes = decide_quota(changes, &mut counters)?;
                 for ((account_id, period), (before, after)) in &counters {
                     if before != after {
-                        sqlx::query("UPDATE quota_usage SET used = $3 WHERE account_id = $1 AND period = $2")
+                        sqlx::query(SET_QUOTA_SQL)
+                            .bind(to_i64(*after))
                             .bind(*account_id)
                             .bind(*period)
-                            .bind(to_i64(*after))
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -897,5 +904,53 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         Ok(PostgresStore::from_pool(pool))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statements SQLite runs through rusqlite too: SQLite numbers `$N` parameters by first
+    /// appearance, so `$1`, `$2`, ... must first appear in that order for both drivers to bind alike.
+    #[test]
+    fn shared_statements_number_their_parameters_in_order() {
+        for (sql, count) in [(FIND_KEY_SQL, 1), (LOCK_QUOTA_SQL, 2), (SET_QUOTA_SQL, 3)] {
+            let firsts: Vec<usize> = (1..=count)
+                .map(|n| sql.find(&format!("${n}")).unwrap_or(usize::MAX))
+                .collect();
+            assert!(firsts.windows(2).all(|w| w[0] < w[1]), "{sql}");
+            assert!(firsts.iter().all(|&at| at != usize::MAX), "{sql}");
+            assert!(!sql.contains(&format!("${}", count + 1)), "{sql}");
+        }
+    }
+
+    #[test]
+    fn quota_decisions_follow_arrival_order() {
+        let change = |consume: bool| {
+            if consume {
+                QuotaChange::Consume {
+                    account_id: "a".into(),
+                    period: "2026-11".into(),
+                    limit: 2,
+                }
+            } else {
+                QuotaChange::Refund {
+                    account_id: "a".into(),
+                    period: "2026-11".into(),
+                }
+            }
+        };
+        let changes = [
+            change(true),
+            change(true),
+            change(true),
+            change(false),
+            change(true),
+        ];
+        let mut counters: QuotaCounters<'_> = changes.iter().map(|c| (c.counter(), (1, 1))).collect();
+        let outcomes = decide_quota(&changes, &mut counters).unwrap();
+        assert_eq!(outcomes, [Some(2), None, None, Some(1), Some(2)]);
+        assert_eq!(counters.get(&("a", "2026-11")), Some(&(1, 2)));
     }
 }

@@ -52,7 +52,7 @@ mod sqlite {
     use async_trait::async_trait;
     use tokio::sync::{OnceCell, oneshot};
 
-    use super::super::sql::{QuotaCounters, decide_quota};
+    use super::super::sql::{FIND_KEY_SQL, LOCK_QUOTA_SQL, QuotaCounters, SET_QUOTA_SQL, decide_quota};
     use super::{KeyRecord, NativePaths, QuotaChange};
     use crate::error::{GatewayError, Result};
     use crate::scope::ScopeSet;
@@ -170,10 +170,7 @@ mod sqlite {
     }
 
     fn find_key(conn: &rusqlite::Connection, secret_hash: &str) -> rusqlite::Result<Option<KeyRecord>> {
-        let mut statement = conn.prepare_cached(
-            "SELECT id, account_id, name, prefix, scopes, created_at, last_used_at FROM api_keys \
-             WHERE key_hash = ?1 AND revoked_at IS NULL",
-        )?;
+        let mut statement = conn.prepare_cached(FIND_KEY_SQL)?;
         let mut rows = statement.query([secret_hash])?;
         let Some(row) = rows.next()? else {
             return Ok(None);
@@ -202,18 +199,14 @@ mod sqlite {
         }
     }
 
-    /// The sqlx backends' batch (`sql.rs`), statement for statement: lock and read each counter in key
-    /// order, decide in arrival order, write each changed counter once.
+    /// The sqlx backends' batch (`sql.rs`), with the same statements: lock and read each counter in key
+    /// order, decide in arrival order, write each changed counter once. (SQLite numbers `$N` parameters
+    /// in order of first appearance, so these statements use `$1`, `$2`, ... in that order.)
     fn apply_quota(conn: &rusqlite::Connection, changes: &[QuotaChange]) -> Result<Vec<Option<u64>>> {
         let mut counters: QuotaCounters<'_> = changes.iter().map(|c| (c.counter(), (0, 0))).collect();
         conn.execute_batch("BEGIN IMMEDIATE").map_err(storage)?;
         {
-            let mut read = conn
-                .prepare_cached(
-                    "INSERT INTO quota_usage (account_id, period, used) VALUES (?1, ?2, 0) \
-                     ON CONFLICT (account_id, period) DO UPDATE SET used = quota_usage.used RETURNING used",
-                )
-                .map_err(storage)?;
+            let mut read = conn.prepare_cached(LOCK_QUOTA_SQL).map_err(storage)?;
             for ((account_id, period), (before, after)) in counters.iter_mut() {
                 let used: i64 = read
                     .query_row([*account_id, *period], |row| row.get(0))
@@ -223,14 +216,12 @@ mod sqlite {
             }
         }
         let outcomes = decide_quota(changes, &mut counters)?;
-        let mut write = conn
-            .prepare_cached("UPDATE quota_usage SET used = ?3 WHERE account_id = ?1 AND period = ?2")
-            .map_err(storage)?;
+        let mut write = conn.prepare_cached(SET_QUOTA_SQL).map_err(storage)?;
         for ((account_id, period), (before, after)) in &counters {
             if before != after {
                 let used = i64::try_from(*after).unwrap_or(i64::MAX);
                 write
-                    .execute(rusqlite::params![account_id, period, used])
+                    .execute(rusqlite::params![used, account_id, period])
                     .map_err(storage)?;
             }
         }
