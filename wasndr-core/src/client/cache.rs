@@ -16,8 +16,12 @@
 //! cache and bumps its generation; a step that read the cache before that (its generation is older) is
 //! refused when it tries to queue its changes, so nothing derived from uncommitted state is stored or
 //! sent. A miss loads from the store and keeps the value only if nothing was written or dropped
-//! meanwhile. Entries are never evicted: one per peer device, group and setting read, which is small
-//! next to the store itself.
+//! meanwhile.
+//!
+//! Bounded: past [`MAX_ENTRIES`] of one kind, the entries whose value the store already holds (loaded
+//! from it, or written by a batch that has committed) are dropped; they are read again on their next
+//! use. Entries of batches still queued are never dropped: the store does not have them yet. So a client
+//! that talks to many peers holds a few thousand records at most, not one per peer it ever met.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -31,8 +35,52 @@ use crate::signal::session::SessionRecord;
 use crate::signal::{ProtocolAddress, SenderKeyName};
 use crate::store::{Changes, DeviceList, Store, StoreError};
 
-/// Known values per key; `None` means known to be absent from the store.
-type Known<K, V> = HashMap<K, Option<V>>;
+/// Most entries of one kind before the committed ones are dropped.
+const MAX_ENTRIES: usize = 1024;
+
+/// Known values per key (`None`: known to be absent from the store), each with the sequence number of
+/// the batch that wrote it (0: read from or written straight to the store).
+#[derive(Debug)]
+struct Known<K, V> {
+    entries: HashMap<K, (Option<V>, u64)>,
+    /// The size at which the next eviction runs: past [`MAX_ENTRIES`], and past twice what the last one
+    /// had to keep, so a cache full of queued entries is not scanned on every insert.
+    evict_at: usize,
+}
+
+impl<K, V> Default for Known<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: HashMap::new(),
+            evict_at: MAX_ENTRIES,
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Known<K, V> {
+    fn get(&self, key: &K) -> Option<&Option<V>> {
+        self.entries.get(key).map(|(value, _)| value)
+    }
+
+    /// Keeps `value` for `key`, written by batch `seq`; then, if the kind grew too large, drops what the
+    /// store holds (written by batches up to `committed`).
+    fn insert(&mut self, key: K, value: Option<V>, seq: u64, committed: u64) {
+        self.entries.insert(key, (value, seq));
+        if self.entries.len() > self.evict_at {
+            self.entries.retain(|_, (_, written)| *written > committed);
+            self.evict_at = MAX_ENTRIES.max(self.entries.len() * 2);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
 
 #[derive(Debug, Default)]
 struct CacheState {
@@ -42,6 +90,10 @@ struct CacheState {
     writes: u64,
     /// Why the cache was last dropped, for the steps refused because they read it before.
     last_failure: Option<StoreError>,
+    /// The sequence number of the last admitted batch.
+    admitted: u64,
+    /// Every batch up to this sequence number is committed.
+    committed: u64,
     sessions: Known<ProtocolAddress, SessionRecord>,
     identities: Known<ProtocolAddress, PublicKey>,
     sender_keys: Known<SenderKeyName, SenderKeyRecord>,
@@ -50,7 +102,8 @@ struct CacheState {
 }
 
 impl CacheState {
-    fn absorb(&mut self, changes: &Changes) {
+    /// Takes in batch `seq`'s writes.
+    fn absorb(&mut self, changes: &Changes, seq: u64) {
         let touches_cache = !(changes.identities.is_empty()
             && changes.deleted_sessions.is_empty()
             && changes.sessions.is_empty()
@@ -64,30 +117,36 @@ impl CacheState {
             return;
         }
         self.writes += 1;
+        let committed = self.committed;
         // Same order as `TransactionalStore::apply`: deletions of a kind before its upserts.
         for (address, identity) in &changes.identities {
-            self.identities.insert(address.clone(), Some(*identity));
+            self.identities
+                .insert(address.clone(), Some(*identity), seq, committed);
         }
         for address in &changes.deleted_sessions {
-            self.sessions.insert(address.clone(), None);
+            self.sessions.insert(address.clone(), None, seq, committed);
         }
         for (address, record) in &changes.sessions {
-            self.sessions.insert(address.clone(), Some(record.clone()));
+            self.sessions
+                .insert(address.clone(), Some(record.clone()), seq, committed);
         }
         for name in &changes.deleted_sender_keys {
-            self.sender_keys.insert(name.clone(), None);
+            self.sender_keys.insert(name.clone(), None, seq, committed);
         }
         for (name, record) in &changes.sender_keys {
-            self.sender_keys.insert(name.clone(), Some(record.clone()));
+            self.sender_keys
+                .insert(name.clone(), Some(record.clone()), seq, committed);
         }
         for user in &changes.deleted_device_lists {
-            self.device_lists.insert(user.clone(), None);
+            self.device_lists.insert(user.clone(), None, seq, committed);
         }
         for list in &changes.device_lists {
-            self.device_lists.insert(list.user.clone(), Some(list.clone()));
+            self.device_lists
+                .insert(list.user.clone(), Some(list.clone()), seq, committed);
         }
         for (key, value) in &changes.settings {
-            self.settings.insert(key.clone(), Some(value.clone()));
+            self.settings
+                .insert(key.clone(), Some(value.clone()), seq, committed);
         }
     }
 
@@ -111,6 +170,14 @@ pub(super) struct DeviceCache {
 /// Holds the cache while an admitted step is queued.
 pub(super) struct Admitted<'a> {
     _state: MutexGuard<'a, CacheState>,
+    seq: u64,
+}
+
+impl Admitted<'_> {
+    /// The batch's sequence number: report it to [`DeviceCache::committed`] once it is stored.
+    pub(super) fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
 /// A step refused because it read the cache before a failed commit dropped it.
@@ -141,8 +208,16 @@ impl DeviceCache {
                 .unwrap_or(StoreError::Missing("the device cache was dropped"));
             return Err(Stale(reason));
         }
-        state.absorb(changes);
-        Ok(Admitted { _state: state })
+        state.admitted += 1;
+        let seq = state.admitted;
+        state.absorb(changes, seq);
+        Ok(Admitted { _state: state, seq })
+    }
+
+    /// Every batch up to `seq` is committed: their entries may be dropped when the cache is full.
+    pub(super) fn committed(&self, seq: u64) {
+        let mut state = self.lock();
+        state.committed = state.committed.max(seq);
     }
 
     /// Drops everything (a commit failed with `reason`, or the device was wiped) and runs `drain`
@@ -177,7 +252,8 @@ impl DeviceCache {
         let loaded = load.await?;
         let mut state = self.lock();
         if state.writes == writes {
-            pick(&mut state).insert(key.clone(), loaded.clone());
+            let committed = state.committed;
+            pick(&mut state).insert(key.clone(), loaded.clone(), 0, committed);
         }
         Ok(loaded)
     }
@@ -234,7 +310,8 @@ impl DeviceCache {
         let mut state = self.lock();
         state.writes += 1;
         let value = saved.is_ok().then(|| list.clone());
-        state.device_lists.insert(list.user.clone(), value);
+        let committed = state.committed;
+        state.device_lists.insert(list.user.clone(), value, 0, committed);
         saved
     }
 
@@ -244,7 +321,8 @@ impl DeviceCache {
         let deleted = store.delete_device_list(user).await;
         let mut state = self.lock();
         state.writes += 1;
-        state.device_lists.insert(user.clone(), None);
+        let committed = state.committed;
+        state.device_lists.insert(user.clone(), None, 0, committed);
         deleted
     }
 }
@@ -302,6 +380,61 @@ mod tests {
         assert_eq!(block_on(cache.setting(&store, "k")).unwrap(), None);
         // Steps that read afterwards are admitted.
         assert!(cache.admit(&changes, Some(cache.generation())).is_ok());
+    }
+
+    fn setting_batch(key: &str, value: &[u8]) -> Changes {
+        let mut changes = Changes::new();
+        changes.settings.push((key.to_owned(), value.to_vec()));
+        changes
+    }
+
+    #[test]
+    fn past_the_bound_committed_entries_are_dropped_and_queued_ones_kept() {
+        let store = MemoryStore::empty();
+        let cache = DeviceCache::default();
+        let first = MAX_ENTRIES + 10;
+        // Queued, never committed: all kept past the bound (the store has none of them).
+        let mut last_seq = 0;
+        for n in 0..first {
+            last_seq = cache
+                .admit(&setting_batch(&format!("old{n}"), b"1"), None)
+                .unwrap()
+                .seq();
+        }
+        assert_eq!(cache.lock().settings.len(), first);
+        assert_eq!(
+            block_on(cache.setting(&store, "old0")).unwrap(),
+            Some(b"1".to_vec())
+        );
+        // Committed (stored, as the committer does, then reported).
+        for n in 0..first {
+            block_on(store.save_setting(&format!("old{n}"), b"1")).unwrap();
+        }
+        cache.committed(last_seq);
+        // New queued entries: at the next eviction the committed ones go, the queued ones stay.
+        let mut added = 0;
+        while cache.lock().settings.len() > added {
+            drop(
+                cache
+                    .admit(&setting_batch(&format!("new{added}"), b"2"), None)
+                    .unwrap(),
+            );
+            added += 1;
+            assert!(added <= 2 * first, "no eviction happened");
+        }
+        assert_eq!(cache.lock().settings.len(), added);
+        // Every value still reads right: dropped ones from the store, queued ones from the cache.
+        for n in [0, first / 2, first - 1] {
+            assert_eq!(
+                block_on(cache.setting(&store, &format!("old{n}"))).unwrap(),
+                Some(b"1".to_vec())
+            );
+        }
+        assert_eq!(block_on(store.setting("new0")).unwrap(), None);
+        assert_eq!(
+            block_on(cache.setting(&store, "new0")).unwrap(),
+            Some(b"2".to_vec())
+        );
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub(super) struct Outgoing {
 
 struct Job {
     changes: Changes,
+    /// Its sequence number in the cache, reported back once committed.
+    seq: u64,
     then: Option<Outgoing>,
     done: oneshot::Sender<Result<()>>,
 }
@@ -128,7 +130,15 @@ impl Committer {
             .cache
             .admit(&changes, read_at)
             .map_err(|Stale(reason)| Error::Store(reason))?;
-        let sent = queue.send(Job { changes, then, done }).is_ok();
+        let seq = admitted.seq();
+        let sent = queue
+            .send(Job {
+                changes,
+                seq,
+                then,
+                done,
+            })
+            .is_ok();
         drop(admitted);
         if !sent {
             // The task is gone (it only ends with the client): what was admitted will never be stored.
@@ -175,12 +185,15 @@ async fn run(store: Arc<dyn Store>, cache: Arc<DeviceCache>, mut queue: mpsc::Un
         }
         let mut batches = Vec::with_capacity(jobs.len());
         let mut waiters = Vec::with_capacity(jobs.len());
+        let last_seq = jobs.last().map_or(0, |job| job.seq);
         for job in jobs.drain(..) {
             batches.push(job.changes);
             waiters.push((job.done, job.then));
         }
         match store.apply_all(&batches).await {
             Ok(()) => {
+                // Jobs are queued in sequence order, so everything up to the last one is stored.
+                cache.committed(last_seq);
                 let mut outgoing = Vec::new();
                 for (done, then) in waiters {
                     match then {
