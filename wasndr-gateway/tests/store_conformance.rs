@@ -121,15 +121,7 @@ async fn accounts_and_keys(store: Arc<dyn GatewayStore>) {
     store.create_account(&a).await.unwrap();
     assert_eq!(store.get_account(&a.id).await.unwrap(), Some(a.clone()));
     assert_eq!(store.count_accounts().await.unwrap(), 1);
-    let key = KeyRecord {
-        id: new_uuid(),
-        account_id: a.id.clone(),
-        name: "k".into(),
-        prefix: "wsndr_abcdef".into(),
-        scopes: ScopeSet::all(),
-        created_at: 2_000,
-        last_used_at: None,
-    };
+    let key = key_of(&a);
     store.create_key(&key, "hash-1").await.unwrap();
     assert_eq!(store.find_key_by_hash("hash-1").await.unwrap(), Some(key.clone()));
     assert_eq!(store.find_key_by_hash("hash-2").await.unwrap(), None);
